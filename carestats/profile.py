@@ -1,0 +1,283 @@
+"""The profile: a county's units, indicator catalogue, tables, rates and limits, read from a folder of data files.
+
+Another county is another folder, never a code change. ``Profile.load`` validates what it reads and raises
+``ProfileError`` with the file and line, so that a broken profile stops a command with exit 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from carestats.errors import ProfileError
+from carestats.resources import default_profile_dir, templates_dir
+from carestats.text import name_key, squash
+
+KINDS = ("count", "money", "rate")
+ENV_PROFILE = "CARESTATS_PROFILE"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    tables: tuple[str, ...]
+    name: str
+    unit: str  # 计量单位 as the form states it: 人, 元, %, 人次 …
+    kind: str  # count | money | rate
+    decimals: int
+    parent: str | None  # the row a “其中” row is part of
+    aliases: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    kind: str  # 乡镇 | 部门
+    tables: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    name: str
+    filer: str  # "乡镇" (each township) or a unit name
+    about: str  # "filer" or "乡镇"
+
+
+@dataclass(frozen=True)
+class Rate:
+    code: str
+    numerator: str
+    denominator: str
+    scale: int
+
+
+@dataclass
+class Profile:
+    path: Path
+    county: str
+    title: str
+    year: int
+    tables: dict[str, Table]
+    indicators: dict[str, Indicator]
+    units: dict[str, Unit]
+    rates: dict[str, Rate]
+    limits: dict[str, int]
+    _name_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _unit_index: list[tuple[str, str]] = field(default_factory=list, repr=False)
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Profile:
+        """Load a profile folder; None means ``$CARESTATS_PROFILE`` or the bundled default."""
+        if path is None:
+            path = os.environ.get(ENV_PROFILE) or default_profile_dir()
+        root = Path(path)
+        if not root.is_dir():
+            raise ProfileError(f"找不到配置目录 {root}。请检查 --profile 参数,或用 carestats init 目录 生成一份。")
+        meta = _read_toml(root / "profile.toml")
+        try:
+            county = str(meta["county"])
+            year = int(meta.get("year", 0))
+            tables = {
+                t["id"]: Table(t["id"], t["name"], t.get("filer", ""), t.get("about", "filer"))
+                for t in meta.get("tables", [])
+            }
+            rates = {
+                r["code"]: Rate(r["code"], r["numerator"], r["denominator"], int(r.get("scale", 100)))
+                for r in meta.get("rates", [])
+            }
+            limits = {k: int(v) for k, v in meta.get("limits", {}).items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProfileError(f"配置文件 {root / 'profile.toml'} 缺少或写错了项目:{exc}。") from exc
+        indicators = _read_indicators(root / "indicators.csv", tables)
+        units = _read_units(root / "units.csv", tables)
+        for rate in rates.values():
+            for code in (rate.code, rate.numerator, rate.denominator):
+                if code not in indicators:
+                    raise ProfileError(f"配置文件 {root / 'profile.toml'} 的比率 {rate.code} 用到未知指标代码 {code}。")
+        prof = cls(
+            path=root,
+            county=county,
+            title=str(meta.get("title", county)),
+            year=year,
+            tables=tables,
+            indicators=indicators,
+            units=units,
+            rates=rates,
+            limits=limits,
+        )
+        prof._build_indexes()
+        return prof
+
+    def _build_indexes(self) -> None:
+        index: dict[str, list[str]] = {}
+        for ind in self.indicators.values():
+            for label in (ind.name, *ind.aliases):
+                key = name_key(label)
+                codes = index.setdefault(key, [])
+                if ind.code not in codes:
+                    codes.append(ind.code)
+        self._name_index = index
+        pairs: list[tuple[str, str]] = []
+        for unit in self.units.values():
+            for label in (unit.name, *unit.aliases):
+                pairs.append((squash(label), unit.name))
+        # Longest spelling first, so that “大黑山镇” wins over “大黑山” and “县民政局本级” over “民政局”.
+        pairs.sort(key=lambda p: -len(p[0]))
+        self._unit_index = pairs
+
+    # ------------------------------------------------------------------ lookups
+    def codes_for_name(self, key: str) -> list[str]:
+        """Indicator codes whose name or other spelling normalises to ``key`` (see ``text.name_key``)."""
+        return list(self._name_index.get(key, []))
+
+    def all_name_keys(self) -> list[str]:
+        return list(self._name_index)
+
+    def unit_named(self, text: str) -> str | None:
+        """The unit a whole cell names (“平河乡” → 平河镇), or None."""
+        s = squash(text)
+        for suffix in ("人民政府", "政府"):
+            if s.endswith(suffix) and len(s) > len(suffix):
+                s = s[: -len(suffix)]
+        s = s.removeprefix(squash(self.county)) if s != squash(self.county) else s
+        for label, name in self._unit_index:
+            if s == label:
+                return name
+        return None
+
+    def units_mentioned(self, text: str) -> list[str]:
+        """Every unit a free text (title, file name) mentions, longest spelling first, without overlaps."""
+        s = squash(text)
+        found: list[str] = []
+        taken = [False] * len(s)
+        for label, name in self._unit_index:
+            start = s.find(label)
+            while start >= 0:
+                end = start + len(label)
+                if not any(taken[start:end]):
+                    for i in range(start, end):
+                        taken[i] = True
+                    if name not in found:
+                        found.append(name)
+                start = s.find(label, end)
+        return found
+
+    def townships(self) -> list[str]:
+        return [u.name for u in self.units.values() if u.kind == "乡镇"]
+
+    def table_indicators(self, table_id: str) -> list[Indicator]:
+        return [i for i in self.indicators.values() if table_id in i.tables]
+
+    def limit(self, key: str, default: int) -> int:
+        return int(self.limits.get(key, default))
+
+
+# ---------------------------------------------------------------------- readers
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ProfileError(f"配置目录缺少文件 {path}。") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"配置文件 {path} 格式有误:{exc}。请对照自带配置修改。") from exc
+
+
+def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise ProfileError(f"配置目录缺少文件 {path}。") from exc
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"配置文件 {path} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ProfileError(f"配置文件 {path} 缺少列:{'、'.join(missing)}。")
+    rows = []
+    for lineno, row in enumerate(reader, start=2):
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        rows.append((lineno, {k: (v or "").strip() for k, v in row.items() if k}))
+    return rows
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split("|") if p.strip())
+
+
+def _read_indicators(path: Path, tables: dict[str, Table]) -> dict[str, Indicator]:
+    cols = ["指标代码", "表号", "指标名称", "计量单位", "类型", "小数位", "所属指标", "其他写法"]
+    out: dict[str, Indicator] = {}
+    for lineno, row in _read_csv(path, cols):
+        where = f"{path} 第 {lineno} 行"
+        code = row["指标代码"]
+        if not code:
+            raise ProfileError(f"{where}:指标代码为空。")
+        if code in out:
+            raise ProfileError(f"{where}:指标代码 {code} 重复。")
+        kind = row["类型"]
+        if kind not in KINDS:
+            raise ProfileError(f"{where}:类型“{kind}”无效,应为 count(计数)、money(金额)或 rate(比率)。")
+        try:
+            decimals = int(row["小数位"] or "0")
+        except ValueError as exc:
+            raise ProfileError(f"{where}:小数位“{row['小数位']}”不是整数。") from exc
+        tabs = _split(row["表号"])
+        unknown = [t for t in tabs if t not in tables]
+        if not tabs or unknown:
+            raise ProfileError(f"{where}:表号“{row['表号']}”不在 profile.toml 的表中。")
+        out[code] = Indicator(
+            code=code,
+            tables=tabs,
+            name=row["指标名称"],
+            unit=row["计量单位"],
+            kind=kind,
+            decimals=decimals,
+            parent=row["所属指标"] or None,
+            aliases=_split(row["其他写法"]),
+        )
+    for ind in out.values():
+        if ind.parent and ind.parent not in out:
+            raise ProfileError(f"{path}:指标 {ind.code} 的所属指标 {ind.parent} 不存在。")
+    if not out:
+        raise ProfileError(f"配置文件 {path} 中没有指标。")
+    return out
+
+
+def _read_units(path: Path, tables: dict[str, Table]) -> dict[str, Unit]:
+    cols = ["单位名称", "类别", "报送表", "其他写法"]
+    out: dict[str, Unit] = {}
+    for lineno, row in _read_csv(path, cols):
+        where = f"{path} 第 {lineno} 行"
+        name = row["单位名称"]
+        if not name or name in out:
+            raise ProfileError(f"{where}:单位名称为空或重复。")
+        tabs = _split(row["报送表"])
+        unknown = [t for t in tabs if t not in tables]
+        if unknown:
+            raise ProfileError(f"{where}:报送表“{row['报送表']}”不在 profile.toml 的表中。")
+        out[name] = Unit(name=name, kind=row["类别"], tables=tabs, aliases=_split(row["其他写法"]))
+    if not out:
+        raise ProfileError(f"配置文件 {path} 中没有单位。")
+    return out
+
+
+def init_profile(target: Path) -> Path:
+    """Write an editable copy of the bundled profile (with its templates) into ``target``."""
+    if target.exists() and any(target.iterdir()):
+        raise ProfileError(f"目录 {target} 已存在且不为空;请指定一个新目录,以免覆盖已有配置。")
+    shutil.copytree(default_profile_dir(), target, dirs_exist_ok=True)
+    shutil.copytree(templates_dir(), target / "templates", dirs_exist_ok=True)
+    return target
