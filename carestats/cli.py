@@ -351,6 +351,63 @@ def _print_figures(fig) -> None:
     out.print(table)
 
 
+# --------------------------------------------------------------------------- report
+@app.command()
+def report(
+    spec: Annotated[Path, typer.Argument(help="答复函说明文件(.toml),如 data/examples/letters/2025-57.toml。")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="答复函文件,格式按扩展名:.docx、.txt、.md、.html;不写则在屏幕上显示文本。"
+        ),
+    ] = None,
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="数据年度;默认为答复函说明中的 year。", show_default=False)
+    ] = None,
+    audit: Annotated[
+        Path | None,
+        typer.Option("--audit", help="另写一份数字核对表(.json 或 .xlsx):答复函中每个数字及其来源单元格。"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="审核有错误时仍然生成,答复函标明“草稿（未通过审核）”。")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """用模板和已审核的数据生成答复函(GB/T 9704 版式的 Word 文档,或文本、Markdown、网页)。
+
+    审核(carestats check)有错误时拒绝生成,除非加 --force。
+
+    例:carestats report data/examples/letters/2025-57.toml --db 2025.db -o 答复函.docx --audit 核对.xlsx
+    """
+
+    def body() -> int:
+        from carestats.letter import load_spec
+        from carestats.letter_text import to_text
+        from carestats.report import check_formats, prepare_letter, write_audit, write_letter
+
+        check_formats(output, audit)
+        prof = _profile(profile)
+        letter_spec = load_spec(spec)
+        with _store(db, create=False) as store:
+            letter = prepare_letter(store, prof, letter_spec, year, force=force)
+        if output is None:
+            sys.stdout.write(to_text(letter))
+            sys.stdout.flush()
+        else:
+            write_letter(letter, output)
+            err.print(f"已写入 {output}")
+        if audit is not None:
+            write_audit(letter, prof, audit)
+            err.print(f"已写入 {audit}(答复函中 {len(letter.printed)} 个数字及其来源单元格)")
+        if letter.draft:
+            err.print("[yellow]注意:[/]审核有错误,本答复函标明“草稿（未通过审核）”,不能作为正式文件。", markup=True)
+        return 0
+
+    run(debug, body)
+
+
 # --------------------------------------------------------------------------- init
 @app.command()
 def init(

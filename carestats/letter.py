@@ -58,7 +58,25 @@ DEFAULT_TEMPLATE = "reply-letter.j2"
 COUNTY_SCOPE = "全县"
 
 # Unit words a template may use as a filter on a count: {{ fig.A05 | 人 }} → “5580人”.
-COUNT_UNITS = ("人", "名", "人次", "次", "场次", "场", "个", "所", "张", "份", "家", "户", "项", "处", "座", "期", "名次")
+COUNT_UNITS = (
+    "人",
+    "名",
+    "人次",
+    "次",
+    "场次",
+    "场",
+    "个",
+    "所",
+    "张",
+    "份",
+    "家",
+    "户",
+    "项",
+    "处",
+    "座",
+    "期",
+    "名次",
+)
 
 
 # ---------------------------------------------------------------------------------------------- the spec
@@ -127,7 +145,9 @@ def load_spec(path: str | Path) -> LetterSpec:
     except FileNotFoundError as exc:
         raise UsageError(f"找不到答复函说明文件 {p}。") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"答复函说明文件 {p} 格式有误:{exc}。请对照 data/examples/letters/2025-57.toml 修改。") from exc
+        raise UsageError(
+            f"答复函说明文件 {p} 格式有误:{exc}。请对照 data/examples/letters/2025-57.toml 修改。"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise UsageError(f"答复函说明文件 {p} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
 
@@ -183,7 +203,9 @@ def load_spec(path: str | Path) -> LetterSpec:
         raise bad("result_class", f"应为 {'、'.join(RESULT_CLASSES)} 之一")
     member_t, proposal_t = table_of("member"), table_of("proposal")
     name = text_of(member_t, "name", "member")
-    member = Member(name=name, salutation=text_of(member_t, "salutation", "member", required=False) or f"{name}委员")
+    member = Member(
+        name=name, salutation=text_of(member_t, "salutation", "member", required=False) or f"{name}委员"
+    )
     proposal = Proposal(
         session=text_of(proposal_t, "session", "proposal"),
         session_short=text_of(proposal_t, "session_short", "proposal", required=False)
@@ -195,7 +217,7 @@ def load_spec(path: str | Path) -> LetterSpec:
     if isinstance(cc, str):
         cc = [cc]
     if not isinstance(cc, list) or not all(isinstance(c, str) for c in cc):
-        raise bad("cc", "应为文字列表,如 [\"县政协提案委员会\", \"县人民政府督查室\"]")
+        raise bad("cc", '应为文字列表,如 ["县政协提案委员会", "县人民政府督查室"]')
     text = table_of("text")
     if not all(isinstance(v, str) for v in text.values()):
         raise bad("text", "中每一项都应为文字")
@@ -253,7 +275,9 @@ class Figure:
 
     __slots__ = ("code", "name", "unit", "kind", "scope", "value", "sources", "_recorder")
 
-    def __init__(self, indicator: Any, scope: str, value: Decimal, sources: tuple[Any, ...], recorder: Recorder):
+    def __init__(
+        self, indicator: Any, scope: str, value: Decimal, sources: tuple[Any, ...], recorder: Recorder
+    ):
         self.code: str = indicator.code
         self.name: str = indicator.name
         self.unit: str = indicator.unit
@@ -369,7 +393,9 @@ class UnitFigures:
         value = self._values.get(ind.code)
         if value is None:
             raise FigureNotAvailable(f"{self._unit} 没有报送 {o._year} 年的指标 {ind.code} {ind.name}。")
-        sources = tuple(s for s in o._figures.sources.get(ind.code, ()) if getattr(s, "unit", None) == self._unit)
+        sources = tuple(
+            s for s in o._figures.sources.get(ind.code, ()) if getattr(s, "unit", None) == self._unit
+        )
         return Figure(ind, self._unit, value, sources, o._recorder)
 
 
@@ -612,7 +638,9 @@ def render_letter(
             f"查找位置:{Path(profile.path) / 'templates'}、{templates_dir()}。"
         ) from exc
     except jinja2.TemplateSyntaxError as exc:
-        raise ProfileError(f"答复函模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误:{exc.message}。") from exc
+        raise ProfileError(
+            f"答复函模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误:{exc.message}。"
+        ) from exc
     try:
         markup = template.render(ctx.as_dict())
     except jinja2.UndefinedError as exc:

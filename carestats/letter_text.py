@@ -241,7 +241,12 @@ def to_html(letter: Letter) -> str:
     )
 
 
-WRITERS: dict[str, Callable[[Letter], str]] = {".txt": to_text, ".md": to_markdown, ".html": to_html, ".htm": to_html}
+WRITERS: dict[str, Callable[[Letter], str]] = {
+    ".txt": to_text,
+    ".md": to_markdown,
+    ".html": to_html,
+    ".htm": to_html,
+}
 
 
 def block_kinds(blocks: list[Block]) -> list[str]:

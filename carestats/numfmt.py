@@ -156,5 +156,7 @@ def doc_number(value: str) -> str:
     """
     m = _DOC_NO.match(str(value))
     if not m:
-        raise NumberFormatError(f"文号“{value}”应写成“绿民函〔2025〕83号”这样的格式(机关代字、〔年份〕、序号、号)。")
+        raise NumberFormatError(
+            f"文号“{value}”应写成“绿民函〔2025〕83号”这样的格式(机关代字、〔年份〕、序号、号)。"
+        )
     return f"{m['org']}〔{m['year']}〕{int(m['num'])}号"
