@@ -24,7 +24,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from carestats.errors import ProfileError, UsageError
+from carestats.layout import FOOTER_PREFIXES
 from carestats.profile import Indicator, Profile, Table, Unit
+from carestats.store import Store
+from carestats.text import squash
 
 FORM_FILE = "form.toml"
 RULES_FILE = "rules.toml"
@@ -34,6 +37,8 @@ PRIOR_HEADER = "上年数"
 
 # (unit, code) → last year's value; None where the store holds the cell but could not read a number.
 Prior = Mapping[tuple[str, str], Decimal | None]
+# The 填报单位 line must start with one of these for the ingest to take the unit from it (layout._metadata).
+FILER_PREFIXES = ("填报单位", "报送单位", "单位名称")
 
 # Looks: 宋体 and 黑体 are on every Windows/WPS machine; LibreOffice substitutes a CJK font.
 BODY_FONT = "宋体"
@@ -93,7 +98,20 @@ class FormText:
         for table_id in form_text.titles:
             if table_id not in profile.tables:
                 raise ProfileError(f"配置文件 {path} 的 [titles] 中有未知表号“{table_id}”。")
+        if not squash(form_text.filer).startswith(FILER_PREFIXES):
+            raise ProfileError(
+                f"配置文件 {path} 中 filer 一行应以“填报单位”开头(如“填报单位(盖章):{{unit}}”),"
+                "否则汇入时认不出填报单位。"
+            )
         return form_text
+
+    @property
+    def note(self) -> str:
+        """The line under a one-row-per-township table; it starts with 注 so that the ingest stops there."""
+        note = self.wide_note.strip()
+        if note and not squash(note).startswith(FOOTER_PREFIXES):
+            note = "注:" + note
+        return note
 
 
 def _rules_text(profile: Profile) -> tuple[str, ...]:
@@ -135,7 +153,9 @@ class FormJob:
     def title(self) -> str:
         pattern = self.text.titles.get(self.table.id, self.text.title)
         try:
-            return pattern.format(county=self.county, unit=self.unit.name, year=self.year, name=self.table.name)
+            return pattern.format(
+                county=self.county, unit=self.unit.name, year=self.year, name=self.table.name
+            )
         except (KeyError, IndexError, ValueError) as exc:
             raise ProfileError(
                 f"配置文件 {FORM_FILE} 中{self.table.id}的标题格式“{pattern}”有误:{exc}。"
@@ -162,7 +182,9 @@ def plan_forms(
     if unit and all_units:
         raise UsageError("--unit 和 --all 只能选一个:为一个单位生成用 --unit,为全部单位生成用 --all。")
     if not unit and not all_units and not table:
-        raise UsageError("请用 --unit 指定单位(如 --unit 大兴镇),或用 --all 为全部单位生成,或用 --table 指定表号。")
+        raise UsageError(
+            "请用 --unit 指定单位(如 --unit 大兴镇),或用 --all 为全部单位生成,或用 --table 指定表号。"
+        )
     if year < 1900 or year > 9999:
         raise UsageError(f"年度 {year} 不对,请写四位年份,如 --year 2026。")
     if table is not None and table not in profile.tables:
@@ -191,14 +213,18 @@ def plan_forms(
     return jobs
 
 
-def prior_from_values(values: Iterable[object]) -> dict[tuple[str, str], Decimal | None]:
-    """Last year's values by (unit, code) from ``Store.active_values``; declared 合计 rows are left out."""
-    prior: dict[tuple[str, str], Decimal | None] = {}
-    for v in values:
-        if getattr(v, "role", "value") != "value":
-            continue
-        prior[(v.unit, v.code)] = v.value  # type: ignore[attr-defined]
-    return prior
+def prior_values(store: Store, year: int) -> dict[tuple[str, str], Decimal | None]:
+    """A year's active values by (unit, code), for the 上年数 column; declared 合计 rows are left out."""
+    return {(v.unit, v.code): v.value for v in store.active_values(year) if v.role == "value"}
+
+
+@dataclass(frozen=True)
+class WrittenForm:
+    """A workbook written, with the cell each (unit, code) is to be filled in."""
+
+    job: FormJob
+    path: Path
+    cells: dict[tuple[str, str], str]
 
 
 def generate_forms(
@@ -206,29 +232,73 @@ def generate_forms(
     jobs: Iterable[FormJob],
     out_dir: Path,
     prior: Prior | None = None,
-) -> list[Path]:
-    """Write each job's workbook into ``out_dir``; returns the paths written."""
+    *,
+    overwrite: bool = False,
+) -> list[WrittenForm]:
+    """Write each job's workbook into ``out_dir`` and read it back as the ingest would.
+
+    An existing file is not overwritten unless asked: it may be a form a township already filled in.
+    """
+    jobs = list(jobs)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"输出位置 {out_dir} 是一个文件,不是文件夹;请用 -o 指定一个文件夹。")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    existing = [job.filename for job in jobs if (out_dir / job.filename).exists()]
+    if existing and not overwrite:
+        shown = "、".join(existing[:3]) + (f" 等 {len(existing)} 个文件" if len(existing) > 3 else "")
+        raise UsageError(
+            f"{out_dir} 中已有 {shown},没有生成任何报表。"
+            "请换一个输出文件夹,或确认不再需要这些文件后加 --force 覆盖。"
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"无法创建输出文件夹 {out_dir}:{exc.strerror or exc}。") from exc
+    written = []
     for job in jobs:
-        path = out_dir / job.filename
-        write_form(profile, job, path, prior or {})
-        paths.append(path)
-    return paths
+        form = write_form(profile, job, out_dir / job.filename, prior or {})
+        try:
+            verify_form(profile, form)
+        except ProfileError:
+            form.path.unlink(missing_ok=True)  # never leave a form behind that would come back unreadable
+            raise
+        written.append(form)
+    return written
+
+
+def verify_form(profile: Profile, form: WrittenForm) -> None:
+    """Read a written form as ``carestats ingest`` will: same table, unit and year, every value cell found.
+
+    A profile whose form.toml wording the ingest cannot read (a title without the year, say) stops here,
+    before a township is sent a form that would come back unreadable.
+    """
+    from carestats.ingest import Prepared, prepare_file
+
+    job = form.job
+    prep = prepare_file(form.path, profile, None)
+    if not isinstance(prep, Prepared):
+        raise ProfileError(
+            f"生成的报表 {form.path.name} 汇入时无法识别:{prep.message}。请检查配置文件 {FORM_FILE} 中的标题和文字。"
+        )
+    ret = prep.ret
+    found = {(r.unit, r.code): r.cell for r in ret.records}
+    if (ret.table, ret.filer, ret.year) != (job.table.id, job.unit.name, job.year) or found != form.cells:
+        raise ProfileError(
+            f"生成的报表 {form.path.name} 汇入时读成了{ret.filer} {ret.year}年{ret.table}"
+            f"({len(found)} 个数值格,应为{job.unit.name} {job.year}年{job.table.id}、{len(form.cells)} 个)。"
+            f"请检查配置文件 {FORM_FILE} 中的标题和文字。"
+        )
 
 
 # ---------------------------------------------------------------------- writing
-def write_form(profile: Profile, job: FormJob, path: Path, prior: Prior) -> Path:
+def write_form(profile: Profile, job: FormJob, path: Path, prior: Prior) -> WrittenForm:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
     if job.wide:
-        _write_wide(ws, profile, job, prior)
+        cells = _write_wide(ws, profile, job, prior)
     else:
-        _write_long(ws, profile, job, prior)
+        cells = _write_long(ws, profile, job, prior)
     _write_notes(wb.create_sheet(NOTES_SHEET), profile, job)
     wb.active = 0
     wb.properties.title = job.title
@@ -237,12 +307,13 @@ def write_form(profile: Profile, job: FormJob, path: Path, prior: Prior) -> Path
         wb.save(path)
     except OSError as exc:
         raise UsageError(f"无法写入 {path}:{exc.strerror or exc}。文件是否正在 WPS/Excel 中打开?") from exc
-    return path
+    return WrittenForm(job, path, cells)
 
 
 def _style(cell: Cell, *, bold: bool = False, size: float = 11, h: str = "center", box: bool = True) -> Cell:
     cell.font = Font(name=BODY_FONT, size=size, bold=bold)
-    cell.alignment = Alignment(horizontal=h, vertical="center", wrap_text=True)
+    indent = 1 if h in ("left", "right") and box else 0  # keep text and numbers off the grid lines
+    cell.alignment = Alignment(horizontal=h, vertical="center", wrap_text=True, indent=indent)
     if box:
         cell.border = BOX
     return cell
@@ -277,11 +348,12 @@ def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
     ws.row_dimensions[row].height = 30
 
 
-def _value_cell(ws: Worksheet, row: int, col: int, ind: Indicator, dv: DataValidation) -> None:
+def _value_cell(ws: Worksheet, row: int, col: int, ind: Indicator, dv: DataValidation) -> str:
     cell = _style(ws.cell(row, col), h="right")
     cell.number_format = NUMBER_FORMATS[ind.kind]
     cell.protection = UNLOCKED
     dv.add(cell)
+    return cell.coordinate
 
 
 def _prior_cell(ws: Worksheet, row: int, col: int, ind: Indicator, value: Decimal | None) -> None:
@@ -320,13 +392,14 @@ def validation_for(ind: Indicator) -> DataValidation:
     return dv
 
 
-def _write_long(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> None:
+def _write_long(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> dict[tuple[str, str], str]:
     """One indicator a row, under the table's section headings."""
     labels = ["序号", "指标代码", "指标名称", "计量单位", f"{job.year}年", PRIOR_HEADER, "备注"]
     ncols = len(labels)
     _heading(ws, job, ncols)
     _header(ws, 4, labels)
     sections = {s.first: s.title for s in job.table.sections}
+    cells: dict[tuple[str, str], str] = {}
     row = 5
     for number, ind in enumerate(profile.table_indicators(job.table.id), start=1):
         if ind.code in sections:
@@ -338,13 +411,11 @@ def _write_long(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> 
             row += 1
         _style(ws.cell(row, 1, number))
         _style(ws.cell(row, 2, ind.code))
-        _style(ws.cell(row, 3, ind.name), h="left").alignment = Alignment(
-            horizontal="left", vertical="center", wrap_text=True, indent=1
-        )
+        _style(ws.cell(row, 3, ind.name), h="left")
         _style(ws.cell(row, 4, ind.unit))
         dv = validation_for(ind)
         ws.add_data_validation(dv)
-        _value_cell(ws, row, 5, ind, dv)
+        cells[(job.unit.name, ind.code)] = _value_cell(ws, row, 5, ind, dv)
         _prior_cell(ws, row, 6, ind, prior.get((job.unit.name, ind.code)))
         _style(ws.cell(row, 7), h="left").protection = UNLOCKED
         ws.row_dimensions[row].height = 22
@@ -352,9 +423,10 @@ def _write_long(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> 
     _footer(ws, row + 1, ncols, job.text.footer)
     widths = {"A": 6, "B": 9, "C": 40, "D": 9, "E": 15, "F": 13, "G": 14}
     _page(ws, widths, header_row=4, last_row=row + 1, landscape=False)
+    return cells
 
 
-def _write_wide(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> None:
+def _write_wide(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> dict[tuple[str, str], str]:
     """One township a row (表二): each indicator a value column followed by its grey 上年数 column."""
     inds = profile.table_indicators(job.table.id)
     labels = ["序号", "乡镇"]
@@ -368,20 +440,21 @@ def _write_wide(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> 
     validations = {ind.code: validation_for(ind) for ind in inds}
     for dv in validations.values():
         ws.add_data_validation(dv)
+    cells: dict[tuple[str, str], str] = {}
     row = 5
     for number, township in enumerate(profile.townships(), start=1):
         _style(ws.cell(row, 1, number))
         _style(ws.cell(row, 2, township))
         for i, ind in enumerate(inds):
             col = 3 + 2 * i
-            _value_cell(ws, row, col, ind, validations[ind.code])
+            cells[(township, ind.code)] = _value_cell(ws, row, col, ind, validations[ind.code])
             _prior_cell(ws, row, col + 1, ind, prior.get((township, ind.code)))
         _style(ws.cell(row, ncols), h="left").protection = UNLOCKED
         ws.row_dimensions[row].height = 24
         row += 1
-    if job.text.wide_note:
+    if job.text.note:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
-        _style(ws.cell(row, 1, job.text.wide_note), h="left", box=False, size=10)
+        _style(ws.cell(row, 1, job.text.note), h="left", box=False, size=10)
         ws.row_dimensions[row].height = 20
     _footer(ws, row + 2, ncols, job.text.footer)
     widths = {"A": 6, "B": 12}
@@ -390,9 +463,12 @@ def _write_wide(ws: Worksheet, profile: Profile, job: FormJob, prior: Prior) -> 
         widths[get_column_letter(4 + 2 * i)] = 11
     widths[get_column_letter(ncols)] = 12
     _page(ws, widths, header_row=4, last_row=row + 2, landscape=True)
+    return cells
 
 
-def _page(ws: Worksheet, widths: dict[str, float], *, header_row: int, last_row: int, landscape: bool) -> None:
+def _page(
+    ws: Worksheet, widths: dict[str, float], *, header_row: int, last_row: int, landscape: bool
+) -> None:
     """Column widths, A4 fit to one page wide, header repeated on every page, sheet protection."""
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
