@@ -48,7 +48,7 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
 PRIOR_FILL = PatternFill("solid", fgColor="D9D9D9")
 UNLOCKED = Protection(locked=False)
-NUMBER_FORMATS = {"count": "0", "money": "#,##0.00", "rate": "0.00"}
+NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0.00", "rate": "0.00"}
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\r\n\t]')
 
 
@@ -65,7 +65,7 @@ class FormText:
     wide_note: str
     instructions: tuple[str, ...]
     how_to_fill: tuple[str, ...]
-    rules: tuple[str, ...]
+    rules: tuple[tuple[str, str], ...]  # (mark, text): “3.” for the printed list, a rule id from rules.toml
 
     @classmethod
     def load(cls, profile: Profile) -> FormText:
@@ -91,7 +91,8 @@ class FormText:
                 wide_note=str(text.get("wide_note", "")),
                 instructions=tuple(str(s) for s in notes.get("instructions", [])),
                 how_to_fill=tuple(str(s) for s in notes.get("how_to_fill", [])),
-                rules=_rules_text(profile) or tuple(str(s) for s in notes.get("rules", [])),
+                rules=_rules_text(profile)
+                or tuple((f"{i}.", str(line)) for i, line in enumerate(notes.get("rules", []), start=1)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"配置文件 {path} 缺少或写错了项目:{exc}。请对照自带配置修改。") from exc
@@ -114,8 +115,15 @@ class FormText:
         return note
 
 
-def _rules_text(profile: Profile) -> tuple[str, ...]:
-    """The 审核关系 as printed, from the profile's rules.toml when it has one (rules with a text)."""
+_SOURCE_REF = re.compile(r"^(审核关系|填报说明)第\s*\d+\s*条[::]\s*")
+
+
+def _rules_text(profile: Profile) -> tuple[tuple[str, str], ...]:
+    """The 审核关系 as ``carestats check`` runs them, from the profile's rules.toml when it has one.
+
+    Each ``[[rule]]`` prints as its id (the one check's findings cite), its label and its description,
+    so that the form states exactly the rules the returns will be checked against.
+    """
     path = profile.path / RULES_FILE
     if not path.is_file():
         return ()
@@ -124,13 +132,33 @@ def _rules_text(profile: Profile) -> tuple[str, ...]:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"配置文件 {path} 格式有误:{exc}。请对照自带配置修改。") from exc
-    lines: list[str] = []
-    for rule in data.get("rules", []):
-        if isinstance(rule, dict):
-            text = rule.get("text") or rule.get("message") or rule.get("title")
-            if text:
-                lines.append(str(text))
+    lines: list[tuple[str, str]] = []
+    for rule in data.get("rule", []):
+        if not isinstance(rule, dict) or not rule.get("label"):
+            continue
+        text = str(rule["label"])
+        detail = _SOURCE_REF.sub("", str(rule.get("description", ""))).strip()
+        if detail and detail.rstrip("。") != text:
+            text += ":" + detail
+        if rule.get("severity") == "warning" and "提示" not in text:
+            text += "(提示性审核)"
+        lines.append((str(rule.get("id", "")), text))
     return tuple(lines)
+
+
+def rules_for_table(
+    profile: Profile, table_id: str, rules: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The rules a table's filer needs: those that name none of the profile's codes or one of this table's."""
+    codes = sorted(profile.indicators, key=len, reverse=True)
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, codes)) + r")(?![0-9])")
+    own = {ind.code for ind in profile.table_indicators(table_id)}
+    out = []
+    for mark, text in rules:
+        named = set(pattern.findall(text))
+        if not named or named & own:
+            out.append((mark, text))
+    return out
 
 
 # ---------------------------------------------------------------------- what to write
@@ -514,10 +542,14 @@ def _write_notes(ws: Worksheet, profile: Profile, job: FormJob) -> None:
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[2].height = 22
     row = 2
+
+    def numbered(lines: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(f"{i}.", line) for i, line in enumerate(lines, start=1)]
+
     parts = [
-        ("一、填报要求", job.text.instructions),
-        ("二、本表填法", job.text.how_to_fill),
-        ("三、审核关系", job.text.rules),
+        ("一、填报要求", numbered(job.text.instructions)),
+        ("二、本表填法", numbered(job.text.how_to_fill)),
+        ("三、审核关系", rules_for_table(profile, job.table.id, job.text.rules)),
     ]
     for heading, lines in parts:
         if not lines:
@@ -527,9 +559,9 @@ def _write_notes(ws: Worksheet, profile: Profile, job: FormJob) -> None:
         cell.font = Font(name=TITLE_FONT, size=12, bold=True)
         cell.alignment = Alignment(vertical="bottom")
         ws.row_dimensions[row].height = 28
-        for i, line in enumerate(lines, start=1):
+        for mark, line in lines:
             row += 1
-            text = f"{i}. {line}"
+            text = f"{mark} {line}"
             cell = ws.cell(row, 1, text)
             cell.font = Font(name=BODY_FONT, size=11)
             cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1)

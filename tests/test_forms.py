@@ -387,3 +387,63 @@ def test_ingest_reads_the_year_column_and_ignores_the_prior_column(forms_2026: P
     got = json.loads(result.stdout)["units"]
     assert got["大兴镇"] == bumped["大兴镇"]
     assert got["牛孔镇"] == {c: v for c, v in bumped["牛孔镇"].items() if c.startswith("H")}
+
+
+def _notes_text(path: Path) -> str:
+    return "\n".join(str(c.value) for c in openpyxl.load_workbook(path)[NOTES_SHEET]["A"] if c.value)
+
+
+def test_each_form_prints_the_rules_that_concern_its_table(tmp_path: Path, profile: Profile):
+    forms = generate_forms(profile, plan_forms(profile, 2026, all_units=True), tmp_path)
+    notes = {f.job.unit.name: _notes_text(f.path) for f in forms}
+    assert "1. A02、A03、A04 均不大于 A01" in notes["大兴镇"]
+    assert "9. 全县 F03(表四)" in notes["大兴镇"] and "9. 全县 F03(表四)" in notes["县妇联"]
+    assert "3. 表二:健康管理率 H03" in notes["县卫生健康局"] and "H03" not in notes["大兴镇"]
+    assert "A01" not in notes["县教育局"] and "F03" not in notes["县教育局"]
+    for text in notes.values():  # rules without a code concern every table, under their own number
+        assert "4. 任何报表中有“合计”行的" in text and "11. 与上年相比变动超过 50%" in text
+
+
+RULES_TOML = """
+[[rule]]
+id = "R01a"
+label = "留守老人低保人数不大于留守老人数"
+description = "审核关系第1条:A02 不大于 A01。"
+severity = "error"
+scope = "unit"
+expr = "A02 <= A01"
+
+[[rule]]
+id = "R06a"
+label = "计数指标为非负整数"
+description = "审核关系第6条:人数、次数、个数等计数指标为非负整数。"
+severity = "error"
+scope = "unit"
+kind = "type"
+of = "count"
+
+[[rule]]
+id = "R07"
+label = "高龄津贴人均在 100 至 2000 元之间"
+description = "审核关系第7条:高龄津贴人均(A07 ÷ A06)应在 100 至 2000 元之间。"
+severity = "warning"
+scope = "unit"
+expr = "100 <= A07 / A06 <= 2000"
+"""
+
+
+def test_the_rules_printed_are_the_rules_check_runs_when_the_profile_has_them(tmp_path: Path):
+    root = _profile_copy(tmp_path)
+    (root / "rules.toml").write_text(RULES_TOML, encoding="utf-8")
+    prof = Profile.load(root)
+    forms = {
+        f.job.unit.name: _notes_text(f.path)
+        for f in generate_forms(prof, plan_forms(prof, 2026, all_units=True), tmp_path / "out")
+    }
+    assert "R01a 留守老人低保人数不大于留守老人数:A02 不大于 A01。" in forms["大兴镇"]
+    assert (
+        "R07 高龄津贴人均在 100 至 2000 元之间:高龄津贴人均(A07 ÷ A06)应在 100 至 2000 元之间。(提示性审核)"
+        in forms["大兴镇"]
+    )
+    assert "R06a 计数指标为非负整数:人数、次数、个数等计数指标为非负整数。" in forms["县教育局"]
+    assert "R01a" not in forms["县教育局"] and "任何报表中有“合计”行的" not in forms["大兴镇"]
