@@ -565,7 +565,7 @@ def _write_notes(ws: Worksheet, profile: Profile, job: FormJob) -> None:
             cell = ws.cell(row, 1, text)
             cell.font = Font(name=BODY_FONT, size=11)
             cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1)
-            lines_needed = -(-_display_width(text) // (width + 4))
+            lines_needed = -(-_display_width(text) // (width - 4))  # SimSun 11pt: about 40 CJK a line
             ws.row_dimensions[row].height = 16 * lines_needed + 4
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
