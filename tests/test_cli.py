@@ -134,3 +134,16 @@ def test_installed_entry_point_runs_from_any_folder(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "x.db").exists()
+
+
+def test_usage_errors_are_told_in_chinese_with_exit_2():
+    cases = [
+        (["ingest", "--nope"], "没有选项 --nope"),
+        (["ingest"], "缺少参数 PATHS"),
+        (["figures", "--year", "abc"], "--year 的值无效"),
+        (["nosuch"], "没有这个命令"),
+    ]
+    for args, words in cases:
+        p = subprocess.run([sys.executable, "-m", "carestats", *args], capture_output=True, text=True)
+        assert p.returncode == 2, (args, p.stderr)
+        assert words in p.stderr and "用法错误" in p.stderr and "Traceback" not in p.stderr
