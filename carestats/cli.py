@@ -408,6 +408,58 @@ def report(
     run(debug, body)
 
 
+# --------------------------------------------------------------------------- form
+@app.command()
+def form(
+    year: YearOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="报表写入的文件夹。", show_default=False)
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="只生成这一张表,如 表一。", show_default=False)
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="只为这个单位生成,如 大兴镇。", show_default=False)
+    ] = None,
+    all_units: Annotated[bool, typer.Option("--all", help="为所有乡镇和部门各生成一份。")] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖输出文件夹中已有的同名文件。")] = False,
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """按配置生成下发给各单位的空白报表(.xlsx):已写好单位和年度、指标代码、输入检查,上年数取自数据库。
+
+    例:carestats form --all --year 2026 -o 下发报表
+    """
+
+    def body() -> int:
+        from carestats.forms import generate_forms, plan_forms, prior_values
+        from carestats.store import default_db_path
+
+        if year is None:
+            raise UsageError("请用 --year 指定报表年度,如 --year 2026")
+        if output is None:
+            raise UsageError("请用 -o 指定报表写入的文件夹,如 -o 下发报表")
+        prof = _profile(profile)
+        jobs = plan_forms(prof, year, table=table, unit=unit, all_units=all_units)
+        prior = {}
+        db_path = db or default_db_path()
+        if db is not None or db_path.exists():
+            with _store(db_path, create=False) as store:
+                prior = prior_values(store, year - 1)
+            if not prior:
+                err.print(f"数据库 {db_path} 中没有 {year - 1} 年的数据,“上年数”一栏留空。")
+        else:
+            err.print(f"没有找到数据库 {db_path},“上年数”一栏留空;可用 --db 指定数据库。")
+        written = generate_forms(prof, jobs, output, prior, overwrite=force)
+        for w in written:
+            out.print(f"{w.job.table.id}  {w.job.unit.name}  {w.path}")
+        out.print(f"已生成 {len(written)} 份 {year} 年报表,在 {output} 中。")
+        return 0
+
+    run(debug, body)
+
+
 # --------------------------------------------------------------------------- init
 @app.command()
 def init(

@@ -413,7 +413,16 @@ def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) 
 def _match_column(label: str, profile: Profile) -> str | None:
     name, _unit = split_unit(label)
     codes = profile.codes_for_name(name_key(name))
-    return codes[0] if len(codes) == 1 else None
+    if len(codes) == 1:
+        return codes[0]
+    # A header that starts with its code (“H01 60周岁以上…(人)”, as carestats form writes it): the code
+    # decides, and the rest of the label, if any, must name the same indicator.
+    for code in profile.indicators:
+        if name.upper().startswith(code.upper()):
+            rest = name[len(code) :]
+            if not rest or profile.codes_for_name(name_key(rest)) == [code]:
+                return code
+    return None
 
 
 def _read_units_layout(

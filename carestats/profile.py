@@ -46,11 +46,20 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A section heading printed on the form (“一、老年人关爱服务”) above the indicator ``first``."""
+
+    title: str
+    first: str
+
+
+@dataclass(frozen=True)
 class Table:
     id: str
     name: str
     filer: str  # "乡镇" (each township) or a unit name
     about: str  # "filer" or "乡镇"
+    sections: tuple[Section, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,13 @@ class Profile:
             county = str(meta["county"])
             year = int(meta.get("year", 0))
             tables = {
-                t["id"]: Table(t["id"], t["name"], t.get("filer", ""), t.get("about", "filer"))
+                t["id"]: Table(
+                    t["id"],
+                    t["name"],
+                    t.get("filer", ""),
+                    t.get("about", "filer"),
+                    tuple(Section(str(s["title"]), str(s["first"])) for s in t.get("sections", [])),
+                )
                 for t in meta.get("tables", [])
             }
             rates = {
@@ -103,6 +118,14 @@ class Profile:
             raise ProfileError(f"配置文件 {root / 'profile.toml'} 缺少或写错了项目:{exc}。") from exc
         indicators = _read_indicators(root / "indicators.csv", tables)
         units = _read_units(root / "units.csv", tables)
+        for table in tables.values():
+            for section in table.sections:
+                ind = indicators.get(section.first)
+                if ind is None or table.id not in ind.tables:
+                    raise ProfileError(
+                        f"配置文件 {root / 'profile.toml'} 中{table.id}的分组“{section.title}”"
+                        f"从指标 {section.first} 开始,但该指标不在{table.id}中。"
+                    )
         for rate in rates.values():
             for code in (rate.code, rate.numerator, rate.denominator):
                 if code not in indicators:
