@@ -354,7 +354,9 @@ def _print_figures(fig) -> None:
 # --------------------------------------------------------------------------- report
 @app.command()
 def report(
-    spec: Annotated[Path, typer.Argument(help="答复函说明文件(.toml),如 data/examples/letters/2025-57.toml。")],
+    spec: Annotated[
+        Path, typer.Argument(help="答复函说明文件(.toml),如 data/examples/letters/2025-57.toml。")
+    ],
     output: Annotated[
         Path | None,
         typer.Option(
@@ -402,7 +404,9 @@ def report(
             write_audit(letter, prof, audit)
             err.print(f"已写入 {audit}(答复函中 {len(letter.printed)} 个数字及其来源单元格)")
         if letter.draft:
-            err.print("[yellow]注意:[/]审核有错误,本答复函标明“草稿（未通过审核）”,不能作为正式文件。", markup=True)
+            err.print(
+                "[yellow]注意:[/]审核有错误,本答复函标明“草稿（未通过审核）”,不能作为正式文件。", markup=True
+            )
         return 0
 
     run(debug, body)

@@ -365,17 +365,23 @@ class _Writer:
         self.run(p, b.text)
 
     def _cc(self, b: Block) -> None:
-        """版记: 抄送 in 4号仿宋, one character in on both sides, between two rules."""
-        self.blank()
+        """版记: 抄送 in 4号仿宋, one character in on both sides, between two rules the width of the 版心."""
+        _border(self.blank(), "bottom")
         p = self.para(left=SMALL_PT * 20, right=SMALL_PT * 20)
-        ppr = p._p.get_or_add_pPr()
-        bdr = _set_child(ppr, _PPR_SEQ, "w:pBdr")
-        for side, size in (("top", "8"), ("bottom", "8")):
-            el = OxmlElement(f"w:{side}")
-            for k, v in (("val", "single"), ("sz", size), ("space", "1"), ("color", "000000")):
-                el.set(qn(f"w:{k}"), v)
-            bdr.append(el)
         self.run(p, "抄送：" + b.text, FANGSONG, SMALL_PT, spacing=None)
+        rule = self.para()
+        _set_child(rule._p.get_or_add_pPr(), _PPR_SEQ, "w:snapToGrid", val="0")
+        _exact_lines(rule, 20)  # a hairline paragraph that only carries the lower rule
+        _border(rule, "top")
+
+
+def _border(paragraph: Paragraph, side: str) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    bdr = _set_child(ppr, _PPR_SEQ, "w:pBdr")
+    el = OxmlElement(f"w:{side}")
+    for k, v in (("val", "single"), ("sz", "8"), ("space", "1"), ("color", "000000")):
+        el.set(qn(f"w:{k}"), v)
+    bdr.append(el)
 
 
 def write_docx(letter: Letter, path: str | Path) -> Path:
