@@ -16,14 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
 from docx.text.paragraph import Paragraph
 
 from carestats.letter import Block, Letter
-from carestats.letter_text import text_width, title_lines
+from carestats.letter_text import signature_indents, title_lines
 
 # Page and grid (twips: 1/20 pt, 1/1440 inch).
 PAGE_W, PAGE_H = 11906, 16838
@@ -121,6 +121,8 @@ class _Writer:
     def __init__(self, letter: Letter):
         self.letter = letter
         self.doc = Document()
+        self._last_body: Paragraph | None = None
+        self._tail_started = False
         self._setup()
 
     # ------------------------------------------------------------------ document set-up
@@ -239,7 +241,6 @@ class _Writer:
     ) -> Paragraph:
         p = self.doc.add_paragraph()
         _exact_lines(p)
-        pf = p.paragraph_format
         if align is not None:
             p.alignment = align
         ppr = p._p.get_or_add_pPr()
@@ -251,7 +252,6 @@ class _Writer:
         _set_child(ppr, _PPR_SEQ, "w:ind", **ind)
         if outline is not None:
             _set_child(ppr, _PPR_SEQ, "w:outlineLvl", val=str(outline))
-        del pf
         return p
 
     def run(
@@ -273,62 +273,58 @@ class _Writer:
 
     # ------------------------------------------------------------------ the letter
     def write(self) -> Document:
-        blocks = [b for b in self.letter.blocks if b.kind not in ("draft", "info")]
-        signer = self.letter.first("signer")
-        last_body = max(
-            (i for i, b in enumerate(blocks) if b.kind in ("body", "h1", "h2", "h3", "h4")), default=-1
-        )
-        tail_started = False
-        body_paragraphs: list[Paragraph] = []
-        for i, b in enumerate(blocks):
-            k = b.kind
-            if k == "class":
-                self.run(self.para(align=WD_ALIGN_PARAGRAPH.RIGHT), b.text, HEITI)
-            elif k == "disclosure":
-                self.run(self.para(), b.text)
-            elif k == "doc_number":
-                self._doc_number(b, signer)
-            elif k == "signer":
-                if self.letter.first("doc_number") is None:
-                    self._doc_number(None, b)
-            elif k == "title":
-                self.blank()
-                p = self.para(align=WD_ALIGN_PARAGRAPH.CENTER)
-                # a 22 pt line would take two grid lines; it keeps the exact 579 pitch instead
-                _set_child(p._p.get_or_add_pPr(), _PPR_SEQ, "w:snapToGrid", val="0")
-                for n, line in enumerate(title_lines(b.text)):
-                    r = self.run(p, line, XIAOBIAOSONG, TITLE_PT, spacing=None)
-                    if n:
-                        r._r.insert(r._r.index(r._r.find(qn("w:t"))), OxmlElement("w:br"))
-                self.blank()
-            elif k == "salutation":
-                self.run(self.para(), b.text)
-            elif k == "h1":
-                self.run(self.para(first_line_chars=2, outline=0), b.text, HEITI)
-                body_paragraphs.append(self.doc.paragraphs[-1])
-            elif k in ("h2", "h3", "h4"):
-                p = self.para(first_line_chars=2, outline=1 if k == "h2" else 2 if k == "h3" else 3)
-                self.run(p, b.head, KAITI if k == "h2" else FANGSONG)
-                if b.text:
-                    self.run(p, b.text)
-                body_paragraphs.append(p)
-            elif k == "body":
-                body_paragraphs.append(self.para(first_line_chars=2))
-                self.run(body_paragraphs[-1], b.text)
-            elif k in ("sender", "date"):
-                if not tail_started:
-                    tail_started = True
-                    # keep the signature on the page of the last body line
-                    if 0 <= last_body and body_paragraphs:
-                        body_paragraphs[-1].paragraph_format.keep_with_next = True
-                    self.blank().paragraph_format.keep_with_next = True
-                self._signature(b, blocks)
-            elif k == "note":
-                self.run(self.para(first_line_chars=2), b.text)
-            elif k == "cc":
-                self._cc(b)
-            del i
+        handlers = {
+            "class": lambda b: self.run(self.para(align=WD_ALIGN_PARAGRAPH.RIGHT), b.text, HEITI),
+            "disclosure": lambda b: self.run(self.para(), b.text),
+            "doc_number": lambda b: self._doc_number(b, self.letter.first("signer")),
+            "signer": self._signer,
+            "title": self._title,
+            "salutation": lambda b: self.run(self.para(), b.text),
+            "h1": self._heading,
+            "h2": self._heading,
+            "h3": self._heading,
+            "h4": self._heading,
+            "body": self._heading,
+            "sender": self._signature,
+            "date": self._signature,
+            "note": lambda b: self.run(self.para(first_line_chars=2), b.text),
+            "cc": self._cc,
+        }
+        for block in self.letter.blocks:
+            handler = handlers.get(block.kind)
+            if handler is not None:  # draft and info are in the header and the properties
+                handler(block)
         return self.doc
+
+    def _title(self, b: Block) -> None:
+        """2号小标宋, centred, in balanced lines (one paragraph, a line break between lines)."""
+        self.blank()
+        p = self.para(align=WD_ALIGN_PARAGRAPH.CENTER)
+        # a 22 pt line would take two grid lines; it keeps the exact 579 pitch instead
+        _set_child(p._p.get_or_add_pPr(), _PPR_SEQ, "w:snapToGrid", val="0")
+        for n, line in enumerate(title_lines(b.text)):
+            r = self.run(p, line, XIAOBIAOSONG, TITLE_PT, spacing=None)
+            if n:
+                r._r.insert(r._r.index(r._r.find(qn("w:t"))), OxmlElement("w:br"))
+        self.blank()
+
+    def _heading(self, b: Block) -> None:
+        """Body paragraphs and headings, indented two characters; （一） runs on in 仿宋 after its 楷体 head."""
+        outline = {"h1": 0, "h2": 1, "h3": 2, "h4": 3}.get(b.kind)
+        p = self.para(first_line_chars=2, outline=outline)
+        if b.kind == "h1":
+            self.run(p, b.text, HEITI)
+        elif b.head:
+            self.run(p, b.head, KAITI if b.kind == "h2" else FANGSONG)
+            if b.text:
+                self.run(p, b.text)
+        else:
+            self.run(p, b.text)
+        self._last_body = p
+
+    def _signer(self, b: Block) -> None:
+        if self.letter.first("doc_number") is None:  # otherwise printed on the 文号 line
+            self._doc_number(None, b)
 
     def _doc_number(self, number: Block | None, signer: Block | None) -> None:
         if signer is None:
@@ -337,27 +333,23 @@ class _Writer:
         # 文号 one character in on the left, 签发人 one character in on the right (label 仿宋, name 楷体).
         p = self.para(left=CHAR)
         tabs = p.paragraph_format.tab_stops
-        from docx.enum.text import WD_TAB_ALIGNMENT
-
         tabs.add_tab_stop(Twips(PAGE_W - MARGIN_LEFT - MARGIN_RIGHT - 2 * CHAR), WD_TAB_ALIGNMENT.RIGHT)
         if number is not None:
             self.run(p, number.text)
         self.run(p, "\t签发人：")
         self.run(p, signer.text, KAITI)
 
-    def _signature(self, b: Block, blocks: list[Block]) -> None:
+    def _signature(self, b: Block) -> None:
         """GB/T 9704 7.3.5.2: 署名右空二字; 日期首字比署名首字右移二字 (日期较长时日期右空二字, 署名随之右移)."""
-        sender = next((x.text for x in blocks if x.kind == "sender"), "")
-        date = next((x.text for x in blocks if x.kind == "date"), "")
-        ws, wd = text_width(sender), text_width(date)
-        s_right, d_right = 2.0, ws - wd
-        if sender and date and d_right < 2:
-            d_right = 2.0
-            s_right = d_right + wd + 2 - ws
-        if not date:
-            s_right = 2.0
-        if not sender:
-            d_right = 2.0
+        if not self._tail_started:  # one blank line, and the signature kept on the last body line's page
+            self._tail_started = True
+            if self._last_body is not None:
+                self._last_body.paragraph_format.keep_with_next = True
+            self.blank().paragraph_format.keep_with_next = True
+        sender_block, date_block = self.letter.first("sender"), self.letter.first("date")
+        s_right, d_right = signature_indents(
+            sender_block.text if sender_block else "", date_block.text if date_block else ""
+        )
         right = s_right if b.kind == "sender" else d_right
         p = self.para(align=WD_ALIGN_PARAGRAPH.RIGHT, right=round(right * CHAR))
         if b.kind == "sender":

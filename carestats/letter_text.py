@@ -127,42 +127,43 @@ def to_text(letter: Letter) -> str:
 # ------------------------------------------------------------------------------------------- Markdown
 def to_markdown(letter: Letter) -> str:
     """The letter as Markdown: metadata as a list, # title, ## 一、 headings, bold run-in （一） headings."""
-    out: list[str] = []
-
-    def para(text: str) -> None:
-        out.extend([text, ""])
-
     info = [b.text for b in letter.blocks if b.kind == "info"]
-    for b in letter.blocks:
-        k = b.kind
-        if k == "draft":
-            para(f"> **{b.text}**")
-        elif k == "info":
-            if b.text == info[0]:
-                out.extend([f"- {t}" for t in info] + [""])
-        elif k in ("class", "disclosure"):
-            para(f"**{b.text}**" if k == "class" else b.text)
-        elif k == "doc_number":
-            line = _doc_number_line(letter)
-            para(line or b.text)
-        elif k == "signer":
-            if letter.first("doc_number") is None:
-                para(f"签发人：{b.text}")
-        elif k == "title":
-            para("# " + b.text)
-        elif k == "h1":
-            para("## " + b.text)
-        elif k == "h2":
-            para(f"**{b.head}**{b.text}")
-        elif k in ("h3", "h4"):
-            para(b.full)
-        elif k == "cc":
-            para(f"抄送：{b.text}")
-        elif k in ("sender", "date"):
-            para(f'<p align="right">{html.escape(b.text)}</p>')
-        else:
-            para(b.text)
-    return "\n".join(out).rstrip("\n") + "\n"
+    number_line = _doc_number_line(letter)
+    right = '<p align="right">{}</p>'
+    render: dict[str, Callable[[Block], str | None]] = {
+        "draft": lambda b: f"> **{b.text}**",
+        "info": lambda b: "\n".join(f"- {t}" for t in info) if b.text == info[0] else None,
+        "class": lambda b: f"**{b.text}**",
+        "disclosure": lambda b: b.text,
+        "doc_number": lambda b: number_line,
+        "signer": lambda b: None if letter.first("doc_number") else number_line,
+        "title": lambda b: "# " + b.text,
+        "h1": lambda b: "## " + b.text,
+        "h2": lambda b: f"**{b.head}**{b.text}",
+        "cc": lambda b: f"抄送：{b.text}",
+        "sender": lambda b: right.format(html.escape(b.text)),
+        "date": lambda b: right.format(html.escape(b.text)),
+    }
+    out = [render.get(b.kind, lambda b: b.full)(b) for b in letter.blocks]
+    return "\n\n".join(t for t in out if t) + "\n"
+
+
+def signature_indents(sender: str, date: str) -> tuple[float, float]:
+    """Right indents of 署名 and 成文日期, in characters (GB/T 9704 7.3.5.2, no seal).
+
+    署名右空二字; 日期首字比署名首字右移二字; when the date is the longer, it keeps two characters to its
+    right and the sender moves right with it. “绿春县民政局” over “2025年12月26日” → (5, 2).
+    """
+    ws, wd = text_width(sender), text_width(date)
+    if not date:
+        return 2.0, 0.0
+    if not sender:
+        return 0.0, 2.0
+    sender_right, date_right = 2.0, ws - wd
+    if date_right < 2:
+        date_right = 2.0
+        sender_right = date_right + wd + 2 - ws
+    return sender_right, date_right
 
 
 # ---------------------------------------------------------------------------------------------- HTML
@@ -185,14 +186,14 @@ p.body, p.h1, p.h2, p.h3, p.h4, p.note {{ text-indent: 2em; }}
 p.h1 {{ font-family: {FONTS["h1"]}; }}
 span.h2 {{ font-family: {FONTS["h2"]}; }}
 h1 {{ font-family: {FONTS["title"]}; font-size: 22pt; font-weight: normal; line-height: 28.95pt;
-     text-align: center; margin: 28.95pt 0; letter-spacing: 0; }}
+     text-align: center; margin: 28.95pt 0; letter-spacing: 0; white-space: nowrap; }}
 .right {{ text-align: right; }}
-.info {{ font-size: 12pt; line-height: 1.6; color: #333; border-bottom: 1px solid #999; margin-bottom: 28.95pt; }}
+.info {{ font-size: 12pt; line-height: 1.6; color: #333; text-align: left; letter-spacing: 0; }}
+.info-end {{ border-bottom: 1px solid #999; margin-bottom: 28.95pt; }}
 .draft {{ font-family: {FONTS["h1"]}; color: #c00; text-align: center; }}
 .class {{ font-family: {FONTS["h1"]}; text-align: right; }}
 .tail {{ margin-top: 28.95pt; }}
-.sender {{ text-align: right; padding-right: 5em; }}
-.date {{ text-align: right; padding-right: 2em; }}
+.sender, .date {{ text-align: right; }}
 .cc {{ font-size: 14pt; margin-top: 28.95pt; padding: 0 1em; border-top: 1px solid #000; border-bottom: 1px solid #000; }}
 """
 
@@ -201,42 +202,45 @@ def to_html(letter: Letter) -> str:
     """A printable HTML page: A4, GB/T 9704 margins, the real fonts named first."""
     esc = html.escape
     title = letter.first("title")
-    body: list[str] = []
     info = [b.text for b in letter.blocks if b.kind == "info"]
-    if info:
-        body.append('<div class="info">' + "<br>".join(esc(t) for t in info) + "</div>")
-    first_tail = True
-    for b in letter.blocks:
-        k = b.kind
-        if k == "draft":
-            body.append(f'<p class="draft">{esc(b.text)}</p>')
-        elif k in ("class", "disclosure"):
-            body.append(f'<p class="{k}">{esc(b.text)}</p>')
-        elif k == "doc_number":
-            body.append(f'<p class="right">{esc(_doc_number_line(letter) or b.text)}</p>')
-        elif k == "title":
-            body.append("<h1>" + "<br>".join(esc(t) for t in title_lines(b.text)) + "</h1>")
-        elif k == "salutation":
-            body.append(f"<p>{esc(b.text)}</p>")
-        elif k == "h1":
-            body.append(f'<p class="h1">{esc(b.text)}</p>')
-        elif k == "h2":
-            body.append(f'<p class="h2"><span class="h2">{esc(b.head)}</span>{esc(b.text)}</p>')
-        elif k in ("h3", "h4", "body"):
-            body.append(f'<p class="{k}">{esc(b.full)}</p>')
-        elif k in ("sender", "date"):
-            tail = " tail" if first_tail else ""
-            first_tail = False
-            body.append(f'<p class="{k}{tail}">{esc(b.text)}</p>')
-        elif k == "note":
-            body.append(f'<p class="note">{esc(b.text)}</p>')
-        elif k == "cc":
-            body.append(f'<p class="cc">抄送：{esc(b.text)}</p>')
+    sender, date = letter.first("sender"), letter.first("date")
+    indents = dict(
+        zip(
+            ("sender", "date"),
+            signature_indents(sender.text if sender else "", date.text if date else ""),
+            strict=True,
+        )
+    )
+    first_tail = (sender or date).kind if (sender or date) else None
+
+    def tail(b: Block) -> str:
+        top = " tail" if b.kind == first_tail else ""
+        return f'<p class="{b.kind}{top}" style="padding-right: {indents[b.kind]:g}em">{esc(b.text)}</p>'
+
+    render: dict[str, Callable[[Block], str | None]] = {
+        "draft": lambda b: f'<p class="draft">{esc(b.text)}</p>',
+        "info": lambda b: (
+            '<div class="info">' + "<br>".join(map(esc, info)) + "</div>" if b.text == info[0] else None
+        ),
+        "class": lambda b: f'<p class="class">{esc(b.text)}</p>',
+        "disclosure": lambda b: f'<p class="disclosure">{esc(b.text)}</p>',
+        "doc_number": lambda b: f'<p class="right">{esc(_doc_number_line(letter) or b.text)}</p>',
+        "signer": lambda b: (
+            None if letter.first("doc_number") else f'<p class="right">{esc(_doc_number_line(letter))}</p>'
+        ),
+        "title": lambda b: "<h1>" + "<br>".join(esc(t) for t in title_lines(b.text)) + "</h1>",
+        "salutation": lambda b: f"<p>{esc(b.text)}</p>",
+        "h2": lambda b: f'<p class="h2"><span class="h2">{esc(b.head)}</span>{esc(b.text)}</p>',
+        "sender": tail,
+        "date": tail,
+        "cc": lambda b: f'<p class="cc">抄送：{esc(b.text)}</p>',
+    }
+    body = [render.get(b.kind, lambda b: f'<p class="{b.kind}">{esc(b.full)}</p>')(b) for b in letter.blocks]
     head_title = esc(title.text) if title else "答复函"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{head_title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
+        + "\n".join(t for t in body if t)
         + "\n</body>\n</html>\n"
     )
 
@@ -247,8 +251,3 @@ WRITERS: dict[str, Callable[[Letter], str]] = {
     ".html": to_html,
     ".htm": to_html,
 }
-
-
-def block_kinds(blocks: list[Block]) -> list[str]:
-    """The kinds in order (handy in tests and in --debug output)."""
-    return [b.kind for b in blocks]
