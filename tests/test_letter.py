@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -302,3 +303,18 @@ def test_title_lines_are_balanced_and_never_split_a_number(title, lines):
     got = title_lines(title)
     assert got == lines
     assert "".join(got) == title
+
+
+def test_template_context_and_filters_are_documented():
+    """The documented context is the context (datasette's contract test): templates/README.md."""
+    from dataclasses import fields
+
+    from carestats.letter import COUNT_UNITS, LetterContext, letter_filters
+    from carestats.resources import templates_dir
+
+    doc = (templates_dir() / "README.md").read_text(encoding="utf-8")
+    for f in fields(LetterContext):
+        assert f"| `{f.name}` |" in doc, f.name
+    assert "可用的单位:" + " ".join(COUNT_UNITS) in doc
+    for name in set(letter_filters()) - set(COUNT_UNITS):
+        assert re.search(r"\\\| " + re.escape(name) + r"[ (]", doc), name
