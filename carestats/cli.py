@@ -1,12 +1,80 @@
-"""Thin Typer CLI: parse options, call the library, render with rich. Filled in per command."""
+"""Thin Typer CLI: parse options, one library call, map errors to a Chinese message and an exit code, render.
+
+Exit codes on every command: 0 clean, 1 findings or refused input, 2 usage or profile error.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from carestats import __version__
+from carestats.errors import CarestatsError, UsageError
 
-app = typer.Typer(help="carestats:县民政局“一老一小”年度报表工具。", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="carestats:县民政局“一老一小”年度报表工具——汇入报表、审核、汇总、生成答复函。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Shared options, declared once (each command takes them after its own name).
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="CARESTATS_DB",
+        help="数据库文件,默认为当前文件夹下的 carestats.db。",
+        show_default=False,
+    ),
+]
+ProfileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile",
+        envvar="CARESTATS_PROFILE",
+        help="配置目录(单位、指标、审核关系、模板);默认为自带的绿春县 2025 配置。",
+        show_default=False,
+    ),
+]
+YearOpt = Annotated[int | None, typer.Option("--year", help="数据年度,如 2025。", show_default=False)]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help="出错时显示详细的技术信息(traceback),供技术人员排查。")
+]
+
+
+def run(debug: bool, action: Callable[[], int]) -> None:
+    """Run a command body: a CarestatsError becomes its Chinese message and exit code, never a traceback."""
+    try:
+        code = action()
+    except CarestatsError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[bold red]错误:[/]{exc.message}", markup=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("已中断。已完成的文件都已完整保存,未完成的文件没有写入。")
+        raise typer.Exit(1) from None
+    except Exception as exc:  # a bug: say so in Chinese, show the traceback only with --debug
+        if debug:
+            traceback.print_exc()
+        err.print(
+            f"[bold red]内部错误:[/]{type(exc).__name__}: {exc}。请加 --debug 重新运行,并把输出发给技术人员。",
+            markup=True,
+        )
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -17,9 +85,228 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="显示版本号并退出。"),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号并退出。")
+    ] = False,
 ) -> None:
     """carestats:汇入乡镇和部门报表、审核、汇总,生成答复函。"""
+
+
+def _profile(path: Path | None):
+    from carestats.profile import Profile
+
+    return Profile.load(path)
+
+
+def _store(path: Path | None, *, create: bool = True):
+    from carestats.store import Store
+
+    return Store.open(path, create=create)
+
+
+def _pick_year(store, year: int | None) -> int:
+    if year is not None:
+        return year
+    years = store.years()
+    if not years:
+        raise CarestatsError(f"数据库 {store.path} 中还没有数据。请先运行 carestats ingest 汇入报表")
+    if len(years) > 1:
+        err.print(
+            f"数据库中有 {'、'.join(map(str, years))} 年的数据,使用最近的 {years[-1]} 年;可用 --year 指定。"
+        )
+    return years[-1]
+
+
+# --------------------------------------------------------------------------- ingest
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="报表文件或文件夹(会查找子文件夹),可写多个。", show_default=False)
+    ],
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
+    year: YearOpt = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="用新文件替换同一单位同一年度已汇入的报表(旧文件保留在历史中)。")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """把乡镇和部门报送的报表汇入数据库,每个数值都记住来自哪个文件、哪个工作表、哪个单元格。
+
+    例:carestats ingest --db 2025.db 报表/2025
+    """
+
+    def body() -> int:
+        from carestats.ingest import collect, exit_code, ingest_paths
+
+        prof = _profile(profile)
+        with _store(db) as store:
+            files, _ = collect(paths)
+            if len(files) >= 20 and sys.stderr.isatty():
+                from rich.progress import Progress
+
+                with Progress(console=err, transient=True) as progress:
+                    task = progress.add_task("汇入报表", total=len(files))
+                    results = ingest_paths(
+                        store,
+                        prof,
+                        paths,
+                        year=year,
+                        replace=replace,
+                        on_file=lambda _r: progress.advance(task),
+                    )
+            else:
+                results = ingest_paths(store, prof, paths, year=year, replace=replace)
+            _print_ingest(results)
+            return exit_code(results)
+
+    run(debug, body)
+
+
+def _print_ingest(results) -> None:
+    from carestats.ingest import REFUSED, SKIPPED, STORED, UNCHANGED
+
+    labels = {STORED: "已汇入", UNCHANGED: "未变(已汇入过)", REFUSED: "拒收", SKIPPED: "跳过"}
+    table = Table(title="汇入结果", show_lines=False)
+    for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
+        table.add_column(col)
+    for r in results:
+        if r.status == SKIPPED:
+            continue
+        units = r.filer if len(r.units) <= 1 else f"{r.filer}({len(r.units)} 个乡镇)"
+        status = labels[r.status]
+        style = "red" if r.status == REFUSED else "yellow" if r.problems else None
+        table.add_row(
+            r.path.name,
+            units,
+            r.table,
+            str(r.year or ""),
+            str(r.values or ""),
+            str(len(r.problems) or ""),
+            status,
+            style=style,
+        )
+    if table.rows:
+        out.print(table)
+    for r in results:
+        if r.status == REFUSED:
+            err.print(f"[red]拒收[/] {r.message}", markup=True)
+        elif r.status == SKIPPED:
+            err.print(f"跳过 {r.message}")
+        elif r.message:
+            out.print(f"{r.path.name}:{r.message}")
+        for p in r.problems:
+            err.print(f"[yellow]无法读取[/] {p.message}", markup=True)
+    n = {s: sum(1 for r in results if r.status == s) for s in (STORED, UNCHANGED, REFUSED, SKIPPED)}
+    cells = sum(len(r.problems) for r in results)
+    out.print(
+        f"共 {n[STORED] + n[UNCHANGED] + n[REFUSED]} 个文件:汇入 {n[STORED]},未变 {n[UNCHANGED]},"
+        f"拒收 {n[REFUSED]};无法读取的单元格 {cells} 个"
+        + (f";跳过非表格文件 {n[SKIPPED]} 个" if n[SKIPPED] else "")
+        + "。"
+        + (
+            "请按上面的提示处理后重新汇入;无法读取的单元格可用 carestats check 查看。"
+            if n[REFUSED] or cells
+            else ""
+        )
+    )
+
+
+# --------------------------------------------------------------------------- figures
+@app.command()
+def figures(
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
+    year: YearOpt = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="输出格式:table(表格)、json、csv、xlsx;默认按 -o 的扩展名,否则为 table。",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="写入文件;不写则输出到屏幕。", show_default=False)
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """全县汇总数(各单位之和,比率按合计数重新计算)和各单位的数值。
+
+    例:carestats figures --year 2025 --format json
+    """
+
+    def body() -> int:
+        from carestats.figures import compute_figures, write_csv, write_xlsx
+
+        chosen = fmt or (output.suffix.lower().lstrip(".") if output else "table")
+        if chosen not in ("table", "json", "csv", "xlsx"):
+            raise UsageError(f"不支持的格式“{chosen}”。--format 可选 table、json、csv、xlsx")
+        if chosen == "xlsx" and output is None:
+            raise UsageError("xlsx 格式需要用 -o 指定输出文件")
+        prof = _profile(profile)
+        with _store(db, create=False) as store:
+            fig = compute_figures(store, prof, _pick_year(store, year))
+        if chosen == "json":
+            text = json.dumps(fig.to_json(), ensure_ascii=False, indent=2)
+            _emit(text + "\n", output)
+        elif chosen == "csv":
+            _emit(write_csv(fig), output, newline="")
+        elif chosen == "xlsx":
+            write_xlsx(fig, output)
+            err.print(f"已写入 {output}")
+        else:
+            _print_figures(fig)
+        for code, why in fig.incomplete.items():
+            err.print(f"[red]无法汇总[/] {code} {prof.indicators[code].name}:{why}", markup=True)
+        if fig.incomplete:
+            err.print(
+                f"有 {len(fig.incomplete)} 项指标因单元格无法读取而没有汇总数。请运行 carestats check 查看并改正。"
+            )
+        return 1 if fig.incomplete else 0
+
+    run(debug, body)
+
+
+def _emit(text: str, output: Path | None, newline: str | None = None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        with output.open("w", encoding="utf-8", newline=newline) as fh:
+            fh.write(text)
+        err.print(f"已写入 {output}")
+
+
+def _print_figures(fig) -> None:
+    table = Table(title=f"{fig.county}{fig.year}年汇总")
+    for col in ("代码", "指标名称", "单位", "全县"):
+        table.add_column(col, justify="right" if col == "全县" else "left")
+    for row in fig.rows():
+        table.add_row(row["指标代码"], row["指标名称"], row["计量单位"], row["全县"] or "[red]无法汇总[/]")
+    out.print(table)
+
+
+# --------------------------------------------------------------------------- init
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="新配置目录(不存在或为空)。", show_default=False)],
+    debug: DebugOpt = False,
+) -> None:
+    """复制一份自带的配置(单位、指标目录、审核关系、模板)到指定目录,供修改后用 --profile 使用。
+
+    例:carestats init 我县配置
+    """
+
+    def body() -> int:
+        from carestats.profile import Profile, init_profile
+
+        target = init_profile(directory)
+        Profile.load(target)
+        out.print(f"已生成配置目录 {target}。修改其中的文件后,用 --profile {target} 使用。")
+        return 0
+
+    run(debug, body)
 
 
 def main() -> None:

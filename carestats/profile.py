@@ -83,7 +83,9 @@ class Profile:
             path = os.environ.get(ENV_PROFILE) or default_profile_dir()
         root = Path(path)
         if not root.is_dir():
-            raise ProfileError(f"找不到配置目录 {root}。请检查 --profile 参数,或用 carestats init 目录 生成一份。")
+            raise ProfileError(
+                f"找不到配置目录 {root}。请检查 --profile 参数,或用 carestats init 目录 生成一份。"
+            )
         meta = _read_toml(root / "profile.toml")
         try:
             county = str(meta["county"])
@@ -104,7 +106,9 @@ class Profile:
         for rate in rates.values():
             for code in (rate.code, rate.numerator, rate.denominator):
                 if code not in indicators:
-                    raise ProfileError(f"配置文件 {root / 'profile.toml'} 的比率 {rate.code} 用到未知指标代码 {code}。")
+                    raise ProfileError(
+                        f"配置文件 {root / 'profile.toml'} 的比率 {rate.code} 用到未知指标代码 {code}。"
+                    )
         prof = cls(
             path=root,
             county=county,

@@ -6,7 +6,23 @@ import re
 import unicodedata
 
 # Measurement units a label may carry in brackets, e.g. “留守老人数(人)”, “健康管理率(%)”.
-MEASURE_UNITS = ("万元", "人次", "场次", "元", "人", "%", "个", "所", "张", "次", "份", "家", "名", "户", "岁")
+MEASURE_UNITS = (
+    "万元",
+    "人次",
+    "场次",
+    "元",
+    "人",
+    "%",
+    "个",
+    "所",
+    "张",
+    "次",
+    "份",
+    "家",
+    "名",
+    "户",
+    "岁",
+)
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans("", "", "“”‘’\"'「」『』《》〈〉")

@@ -1,0 +1,173 @@
+"""County figures from the store: sums over the units that report an indicator, rates recomputed from sums.
+
+A county figure that would include an unreadable cell is not computed (it is listed in ``incomplete`` with
+the cell), never summed as if the cell were 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from carestats.errors import CarestatsError
+from carestats.profile import Profile
+from carestats.store import Store, StoredValue
+
+
+@dataclass
+class Figures:
+    year: int
+    county: str
+    profile: Profile
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    units: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    sources: dict[str, list[StoredValue]] = field(default_factory=dict)
+    incomplete: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The shape of ``returns/2025-expected.json``: counts as integers, money and rates as exact text."""
+        return {
+            "year": self.year,
+            "county": self.county,
+            "totals": {code: json_value(self.profile, code, v) for code, v in self.totals.items()},
+            "units": {
+                unit: {code: json_value(self.profile, code, v) for code, v in vals.items()}
+                for unit, vals in self.units.items()
+            },
+        }
+
+    def rows(self) -> list[dict[str, str]]:
+        """One row per indicator: code, name, unit word, county figure, then one column per unit."""
+        out = []
+        for code, ind in self.profile.indicators.items():
+            if code not in self.totals and code not in self.incomplete:
+                continue
+            row = {
+                "指标代码": code,
+                "指标名称": ind.name,
+                "计量单位": ind.unit,
+                "全县": text_value(self.profile, code, self.totals.get(code)),
+            }
+            for unit, vals in self.units.items():
+                row[unit] = text_value(self.profile, code, vals.get(code))
+            out.append(row)
+        return out
+
+
+def json_value(profile: Profile, code: str, value: Decimal) -> int | str:
+    ind = profile.indicators[code]
+    if ind.kind == "count" and value == value.to_integral_value():
+        return int(value)
+    return text_value(profile, code, value)
+
+
+def text_value(profile: Profile, code: str, value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    ind = profile.indicators[code]
+    if ind.kind in ("money", "rate"):
+        q = Decimal(1).scaleb(-ind.decimals)
+        if value == value.quantize(q):
+            return format(value.quantize(q), "f")
+    return format(value, "f")
+
+
+def round_rate(value: Decimal, decimals: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
+    values = [v for v in store.active_values(year) if v.role == "value"]
+    if not values:
+        raise CarestatsError(
+            f"数据库 {store.path} 中没有 {year} 年的数据。请先运行 carestats ingest 汇入报表"
+        )
+    fig = Figures(year=year, county=profile.county, profile=profile)
+    order = {name: i for i, name in enumerate(profile.units)}
+    by_code: dict[str, list[StoredValue]] = {}
+    for v in values:
+        by_code.setdefault(v.code, []).append(v)
+    for unit in sorted({v.unit for v in values}, key=lambda u: (order.get(u, len(order)), u)):
+        fig.units[unit] = {}
+    for v in values:
+        if v.value is not None:
+            fig.units[v.unit][v.code] = v.value
+    for code in profile.indicators:
+        if code in profile.rates:
+            continue
+        cells = by_code.get(code)
+        if not cells:
+            continue
+        fig.sources[code] = cells
+        bad = [c for c in cells if c.value is None]
+        if bad:
+            fig.incomplete[code] = "、".join(f"{c.where}({c.unit}:{c.detail or c.problem})" for c in bad)
+            continue
+        fig.totals[code] = sum((c.value for c in cells), Decimal(0))
+    for code, rate in profile.rates.items():
+        if code not in by_code and rate.numerator not in fig.totals:
+            continue
+        missing = [c for c in (rate.numerator, rate.denominator) if c not in fig.totals]
+        if missing:
+            why = "、".join(fig.incomplete.get(c, f"{c} 无数据") for c in missing)
+            fig.incomplete[code] = f"无法计算({why})"
+            continue
+        den = fig.totals[rate.denominator]
+        if den == 0:
+            fig.incomplete[code] = f"{rate.denominator} 合计为 0,无法计算比率"
+            continue
+        exact = fig.totals[rate.numerator] / den * rate.scale
+        fig.totals[code] = round_rate(exact, profile.indicators[code].decimals)
+        fig.sources[code] = fig.sources.get(rate.numerator, []) + fig.sources.get(rate.denominator, [])
+    return fig
+
+
+def safe_cell_text(text: str) -> str:
+    """Text for a CSV/XLSX cell that no spreadsheet will run as a formula (= + - @ and control prefixes)."""
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            Decimal(text)
+            return text  # a plain negative number is data, not a formula
+        except Exception:
+            return "'" + text
+    return text
+
+
+def write_csv(fig: Figures) -> str:
+    rows = fig.rows()
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: safe_cell_text(v) for k, v in row.items()})
+    return "\ufeff" + buf.getvalue()
+
+
+def write_xlsx(fig: Figures, path: Path) -> None:
+    from openpyxl import Workbook  # only when an .xlsx is asked for
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"{fig.year}年汇总"
+    rows = fig.rows()
+    if rows:
+        header = list(rows[0])
+        ws.append(header)
+        for row in rows:
+            cells = []
+            for k in header:
+                v = row[k]
+                if k not in ("指标代码", "指标名称", "计量单位") and v:
+                    cells.append(
+                        int(v) if v.lstrip("-").isdigit() else Decimal(v)
+                    )  # openpyxl writes Decimal exactly
+                else:
+                    cells.append(safe_cell_text(v))
+            ws.append(cells)
+        for col, width in zip("ABCD", (10, 34, 10, 14), strict=False):
+            ws.column_dimensions[col].width = width
+    wb.save(path)

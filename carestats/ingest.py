@@ -1,0 +1,255 @@
+"""Paths → files → one transaction per file in the store.
+
+``prepare_file`` (read, find the return, parse the values) touches no store and can run in a worker process;
+``commit_prepared`` writes one prepared file in one transaction. A bad file is refused with a Chinese
+message and never damages what is already stored; one bad file does not stop the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from carestats.errors import CarestatsError
+from carestats.layout import LayoutError, Record, SheetReturn, is_instruction_sheet, read_sheet
+from carestats.profile import Profile
+from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
+from carestats.store import Conflict, NewValue, Store, Submission
+from carestats.values import PROBLEM_TITLES, decimal_text
+
+STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
+
+
+@dataclass
+class CellProblem:
+    """A value cell that could not be read; the file still lands so that check can show all problems."""
+
+    file: str
+    sheet: str
+    cell: str
+    unit: str
+    code: str
+    problem: str
+    raw: str
+    detail: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.file} {self.sheet}!{self.cell}({self.unit} {self.code}):{self.detail}"
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str
+    message: str = ""
+    filer: str = ""
+    table: str = ""
+    year: int | None = None
+    values: int = 0
+    units: list[str] = field(default_factory=list)
+    problems: list[CellProblem] = field(default_factory=list)
+    superseded: list[Submission] = field(default_factory=list)
+    code: str = ""  # refusal code (reader/layout/conflict) for tests and JSON
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (STORED, UNCHANGED, SKIPPED) and not self.problems
+
+
+@dataclass
+class Prepared:
+    path: Path
+    sha256: str
+    ret: SheetReturn
+
+
+def limits_from(profile: Profile) -> Limits:
+    d = Limits()
+    return Limits(
+        max_file_mb=profile.limit("max_file_mb", d.max_file_mb),
+        max_uncompressed_mb=profile.limit("max_uncompressed_mb", d.max_uncompressed_mb),
+        max_cells=profile.limit("max_cells", d.max_cells),
+    )
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepared | FileResult:
+    """Read one file into a return, or a refused FileResult saying why. Never touches the store."""
+    try:
+        sha = sha256_of(path)
+        book = open_book(path, limits_from(profile))
+        found: list[SheetReturn] = []
+        for sheet in book.sheets:
+            if is_instruction_sheet(sheet) or not sheet.visible:
+                continue
+            ret = read_sheet(sheet, profile, path.name, year)
+            if ret is not None:
+                found.append(ret)
+        if not found:
+            return FileResult(
+                path,
+                REFUSED,
+                f"{path.name}:没有找到可识别的报表(各工作表都没有“指标名称/2025年”"
+                "或“乡镇”表头)。请确认这是本年度的统计报表",
+                code="no-return",
+            )
+        if len(found) > 1:
+            names = "、".join(f"“{r.sheet}”" for r in found)
+            return FileResult(
+                path,
+                REFUSED,
+                f"{path.name}:有多个工作表({names})都像报表,无法确定以哪一个为准。"
+                "请删除多余的工作表(如“Sheet1 (2)”副本)后重新汇入",
+                code="several-returns",
+            )
+        return Prepared(path, sha, found[0])
+    except ReadError as exc:
+        return FileResult(path, REFUSED, exc.message, code=exc.code)
+    except LayoutError as exc:
+        return FileResult(path, REFUSED, exc.message, code="layout")
+    except OSError as exc:
+        return FileResult(
+            path, REFUSED, f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件", code="os"
+        )
+
+
+def _new_values(records: list[Record]) -> list[NewValue]:
+    out = []
+    for r in records:
+        p = r.parsed
+        out.append(
+            NewValue(
+                r.unit,
+                r.code,
+                r.role,
+                decimal_text(p.value) if p.value is not None else None,
+                p.raw,
+                p.problem,
+                p.detail,
+                r.sheet,
+                r.cell,
+            )
+        )
+    return out
+
+
+def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> FileResult:
+    path, ret = prep.path, prep.ret
+    base = FileResult(
+        path,
+        STORED,
+        filer=ret.filer,
+        table=ret.table,
+        year=ret.year,
+        units=sorted({r.unit for r in ret.records if r.role == "value"}),
+    )
+    same = store.find_active_sha(prep.sha256)
+    if same is not None:
+        base.status, base.message = (
+            UNCHANGED,
+            f"{path.name}:与已汇入的 {same.file_name} 内容完全相同,未重复汇入",
+        )
+        base.values = 0
+        return base
+    try:
+        _id, superseded = store.add_submission(
+            file_name=path.name,
+            file_path=str(path),
+            sha256=prep.sha256,
+            filer=ret.filer,
+            table=ret.table,
+            year=ret.year,
+            sheet=ret.sheet,
+            values=_new_values(ret.records),
+            replace=replace,
+        )
+    except Conflict as exc:
+        holders: dict[int, tuple[Submission, list[str]]] = {}
+        for unit, code, sub in exc.clashes:
+            holders.setdefault(sub.id, (sub, []))[1].append(f"{unit} {code}")
+        parts = []
+        for sub, keys in holders.values():
+            shown = "、".join(keys[:3]) + (f" 等 {len(keys)} 项" if len(keys) > 3 else "")
+            parts.append(f"{shown}已由 {sub.file_name}(汇入于 {sub.ingested_at})提供")
+        return FileResult(
+            path,
+            REFUSED,
+            f"{path.name}:{ret.year} 年的"
+            + ";".join(parts)
+            + "。同一单位同一年度同一指标只能有一个有效数;如确需用本文件替换,请加 --replace"
+            "(原文件保留在历史中)",
+            filer=ret.filer,
+            table=ret.table,
+            year=ret.year,
+            code="conflict",
+        )
+    base.values = len(ret.records)
+    base.superseded = superseded
+    base.problems = [
+        CellProblem(
+            path.name,
+            r.sheet,
+            r.cell,
+            r.unit,
+            r.code,
+            r.parsed.problem,
+            r.parsed.raw,
+            r.parsed.detail or PROBLEM_TITLES.get(r.parsed.problem, r.parsed.problem),
+        )
+        for r in ret.records
+        if r.parsed.problem
+    ]
+    if superseded:
+        base.message = "替换了 " + "、".join(s.file_name for s in superseded) + "(原文件保留在历史中)"
+    return base
+
+
+def collect(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Files to ingest, and notes for files skipped in folders (not spreadsheets)."""
+    files: list[Path] = []
+    skipped: list[FileResult] = []
+    for path, explicit in iter_files(list(paths)):
+        if not path.exists():
+            skipped.append(FileResult(path, REFUSED, f"{path}:文件不存在。请检查路径", code="missing"))
+        elif explicit or path.suffix.lower() in SPREADSHEET_SUFFIXES:
+            files.append(path)
+        else:
+            skipped.append(FileResult(path, SKIPPED, f"{path.name}:不是电子表格,已跳过"))
+    return files, skipped
+
+
+def ingest_paths(
+    store: Store,
+    profile: Profile,
+    paths: Iterable[Path],
+    *,
+    year: int | None = None,
+    replace: bool = False,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Ingest files and folders (recursively). Returns one result per file, in order."""
+    files, results = collect(paths)
+    for path in files:
+        prep = prepare_file(path, profile, year)
+        result = prep if isinstance(prep, FileResult) else commit_prepared(store, prep, replace=replace)
+        results.append(result)
+        if on_file:
+            on_file(result)
+    return results
+
+
+def exit_code(results: list[FileResult]) -> int:
+    return 0 if all(r.ok for r in results) else 1
+
+
+__all__ = ["CarestatsError", "FileResult", "ingest_paths", "prepare_file", "commit_prepared", "exit_code"]

@@ -1,0 +1,517 @@
+"""A sheet of cells → the return it holds: table, filer, year and located records.
+
+Two layouts are recognised, wherever the header is: one indicator a row (序号/指标代码/指标名称/计量单位/
+2025年/备注, code column optional) and one unit a row (a 乡镇 column, indicators across a merged multi-row
+header with units such as “(人)” “(万元)”, a 合计 row). Everything that cannot be decided is an
+``LayoutError`` naming the sheet and cell; nothing is matched fuzzily in silence.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from carestats.errors import CarestatsError
+from carestats.profile import Indicator, Profile
+from carestats.reader import Sheet, col_letter
+from carestats.text import name_key, nfkc, split_unit, squash, strip_qizhong
+from carestats.values import Parsed, parse_value
+
+NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
+CODE_HEADERS = {"指标代码", "代码", "指标编码", "编码", "编号"}
+UNIT_HEADERS = {"计量单位", "单位"}
+UNIT_COL_HEADERS = {
+    "乡镇",
+    "乡(镇)",
+    "乡镇名称",
+    "乡镇(街道)",
+    "单位",
+    "单位名称",
+    "地区",
+    "乡镇名",
+    "乡(镇)名称",
+}
+SKIP_HEADERS = {"序号", "备注", "说明", "上年数", "上年", "去年", "上年同期", "上年数值", "同比"}
+VALUE_HEADERS = {"本年数值", "本年数", "数值", "本期数", "本年", "本年度", "数量", "合计数"}
+TOTAL_WORDS = {"合计", "总计", "小计", "全县合计", "全县", "合计数"}
+FOOTER_PREFIXES = (
+    "填报人",
+    "单位负责人",
+    "负责人",
+    "审核人",
+    "联系电话",
+    "制表人",
+    "填表人",
+    "注:",
+    "说明:",
+    "备注:",
+)
+META_PREFIXES = ("填报单位", "报送单位", "单位名称", "填报日期", "报送日期", "统计时段", "单位:")
+INSTRUCTION_SHEETS = ("填报说明", "填表说明", "说明", "目录", "封面")
+
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年(度)?(数|数值|实绩)?$")
+_SECTION = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+_TABLE_NO = re.compile(r"^表([一二三四五六七八九十]+|\d+)$")
+
+
+class LayoutError(CarestatsError):
+    """The sheet does not read as a return: the message says where and what to do."""
+
+
+@dataclass
+class Record:
+    unit: str
+    code: str
+    role: str  # value | total
+    parsed: Parsed
+    sheet: str
+    cell: str
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.parsed.value
+
+
+@dataclass
+class SheetReturn:
+    sheet: str
+    table: str
+    filer: str
+    year: int
+    layout: str  # rows | units
+    records: list[Record] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _text(v: object) -> str:
+    if v is None or isinstance(v, float | int) and not isinstance(v, bool):
+        return "" if v is None else str(v)
+    return squash(str(v))
+
+
+def _is_blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _fill_merges(sheet: Sheet) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row index, col) of every cell covered by a merge → the (row index, col) of its anchor."""
+    pos = {r: i for i, r in enumerate(sheet.row_numbers)}
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 not in pos or (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
+            continue
+        anchor = (pos[r0], c0)
+        for r in range(r0, r1 + 1):
+            if r not in pos:
+                continue
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    out[(pos[r], c)] = anchor
+    return out
+
+
+class _Grid:
+    """Sheet text with merged ranges filled from their anchors (for labels only, never for numbers)."""
+
+    def __init__(self, sheet: Sheet):
+        self.sheet = sheet
+        self.merge = _fill_merges(sheet)
+        self.n = len(sheet.rows)
+
+    def label(self, i: int, j: int) -> str:
+        a = self.merge.get((i, j))
+        v = self.sheet.get(*a) if a else self.sheet.get(i, j)
+        return _text(v)
+
+    def width(self, i: int) -> int:
+        return len(self.sheet.rows[i])
+
+    def texts(self, i: int) -> list[str]:
+        return [self.label(i, j) for j in range(self.width(i))]
+
+
+# ---------------------------------------------------------------------------- entry point
+def is_instruction_sheet(sheet: Sheet) -> bool:
+    name = squash(sheet.name)
+    return any(name.startswith(k) for k in INSTRUCTION_SHEETS)
+
+
+def read_sheet(sheet: Sheet, profile: Profile, file_name: str, year_opt: int | None) -> SheetReturn | None:
+    """The return a sheet holds, or None when the sheet holds no recognisable table header."""
+    grid = _Grid(sheet)
+    found = _find_header(grid, profile)
+    if found is None:
+        return None
+    kind, hrow = found
+    meta = _metadata(grid, hrow)
+    if kind == "rows":
+        return _read_rows_layout(grid, hrow, meta, profile, file_name, year_opt)
+    return _read_units_layout(grid, hrow, meta, profile, file_name, year_opt)
+
+
+def _find_header(grid: _Grid, profile: Profile) -> tuple[str, int] | None:
+    for i in range(min(grid.n, 60)):
+        texts = grid.texts(i)
+        keys = {t for t in texts if t}
+        if keys & NAME_HEADERS and (keys & VALUE_HEADERS or any(_YEAR_HEADER.match(t) for t in keys)):
+            return "rows", i
+        if keys & UNIT_COL_HEADERS:
+            # a unit-a-row table: some header cell (this row or the tiers below) names an indicator
+            for k in range(i, min(i + 4, grid.n)):
+                for t in grid.texts(k):
+                    if t and _match_column(t, profile):
+                        return "units", i
+    return None
+
+
+@dataclass
+class _Meta:
+    title: str = ""
+    table_no: str | None = None
+    filer_text: str = ""
+    title_cell: str = ""
+    filer_cell: str = ""
+
+
+def _metadata(grid: _Grid, hrow: int) -> _Meta:
+    meta = _Meta()
+    for i in range(hrow):
+        for j in range(grid.width(i)):
+            raw = grid.sheet.get(i, j)
+            if not isinstance(raw, str) or not raw.strip():
+                continue
+            t = squash(raw)
+            if _TABLE_NO.match(t) and meta.table_no is None:
+                meta.table_no = t
+            elif t.startswith(("填报单位", "报送单位", "单位名称")):
+                meta.filer_text = re.sub(r"^(填报单位|报送单位|单位名称)(\(盖章\))?[::]?", "", t)
+                meta.filer_cell = grid.sheet.addr(i, j)
+            elif t.startswith(META_PREFIXES) or t.startswith("("):
+                continue
+            elif len(t) > len(meta.title) and ("表" in t or "统计" in t or "情况" in t):
+                meta.title, meta.title_cell = t, grid.sheet.addr(i, j)
+    return meta
+
+
+# ---------------------------------------------------------------------------- identification
+def _identify_filer(
+    meta: _Meta, profile: Profile, file_name: str, sheet: str, table: str, *, units_from_title: bool
+) -> str:
+    """The unit a return is from: title, 填报单位 and file name must agree.
+
+    When none of them names a unit, a table that only one unit files (表二 → 县卫生健康局) says who.
+    """
+    sources: list[tuple[str, list[str]]] = []
+    if meta.filer_text:
+        named = profile.unit_named(meta.filer_text)
+        sources.append(
+            (
+                f"填报单位({sheet}!{meta.filer_cell}“{meta.filer_text}”)",
+                [named] if named else profile.units_mentioned(meta.filer_text),
+            )
+        )
+    if meta.title and units_from_title:
+        sources.append((f"标题({sheet}!{meta.title_cell})", profile.units_mentioned(meta.title)))
+    sources.append((f"文件名“{file_name}”", profile.units_mentioned(Path(file_name).stem)))
+    seen: dict[str, str] = {}
+    for where, units in sources:
+        for u in units:
+            seen.setdefault(u, where)
+    if len(seen) > 1:
+        parts = "、".join(f"{where}写的是{u}" for u, where in seen.items())
+        raise LayoutError(
+            f"{file_name}:无法确定填报单位:{parts}。可能是复制了其他单位的表格后没有改名;"
+            f"请报送单位改正后重新报送"
+        )
+    if not seen and profile.tables[table].filer in profile.units:
+        return profile.tables[table].filer
+    if not seen:
+        raise LayoutError(
+            f"{file_name}:无法确定填报单位(标题、填报单位行和文件名都没有写明乡镇或部门名称)。"
+            f"请在表中填写“填报单位”后重新汇入"
+        )
+    return next(iter(seen))
+
+
+def _identify_year(candidates: list[tuple[int, str]], year_opt: int | None, file_name: str) -> int:
+    years = {y for y, _ in candidates}
+    if len(years) > 1:
+        parts = "、".join(f"{where}为{y}年" for y, where in candidates)
+        raise LayoutError(f"{file_name}:数据年度不一致:{parts}。请核对后改正")
+    if year_opt is not None:
+        if years and year_opt not in years:
+            y, where = candidates[0]
+            raise LayoutError(f"{file_name}:{where}写的是{y}年,与 --year {year_opt} 不一致。请核对年度")
+        return year_opt
+    if not years:
+        raise LayoutError(
+            f"{file_name}:表中没有写明数据年度(标题或数值列表头应有“2025年”)。请用 --year 指定年度"
+        )
+    return years.pop()
+
+
+def _title_year(meta: _Meta, sheet: str) -> list[tuple[int, str]]:
+    m = _YEAR.search(meta.title)
+    return [(int(m.group(1)), f"标题({sheet}!{meta.title_cell})")] if m else []
+
+
+def _table_for(codes: list[str], meta: _Meta, profile: Profile, file_name: str) -> str:
+    if meta.table_no and meta.table_no in profile.tables:
+        return meta.table_no
+    counts: dict[str, int] = {}
+    for code in codes:
+        tables = profile.indicators[code].tables
+        if len(tables) == 1:
+            counts[tables[0]] = counts.get(tables[0], 0) + 1
+    if not counts:
+        for code in codes:
+            for t in profile.indicators[code].tables:
+                counts[t] = counts.get(t, 0) + 1
+    if not counts:
+        raise LayoutError(f"{file_name}:无法确定是哪一张表(没有识别出任何指标)")
+    return max(counts, key=lambda t: counts[t])
+
+
+def _suggest(key: str, profile: Profile) -> str:
+    close = difflib.get_close_matches(key, profile.all_name_keys(), n=3, cutoff=0.4)
+    if not close:
+        return "目录中没有相近的指标"
+    labels = []
+    for k in close:
+        code = profile.codes_for_name(k)[0]
+        labels.append(f"{code} {profile.indicators[code].name}")
+    return "最接近的指标:" + "、".join(dict.fromkeys(labels))
+
+
+# ---------------------------------------------------------------------------- one indicator a row
+def _match_row_name(label: str, parent: str | None, profile: Profile) -> tuple[list[str], str]:
+    key = name_key(label)
+    is_part, bare = strip_qizhong(key)
+    codes = profile.codes_for_name(key)
+    if not codes and is_part:
+        codes = profile.codes_for_name(bare)
+    if is_part and len(codes) > 1 and parent:
+        codes = [c for c in codes if profile.indicators[c].parent == parent]
+    return codes, key
+
+
+def _read_rows_layout(
+    grid: _Grid, hrow: int, meta: _Meta, profile: Profile, file_name: str, year_opt: int | None
+) -> SheetReturn:
+    sheet = grid.sheet
+    headers = grid.texts(hrow)
+    col = {"code": None, "name": None, "unit": None}
+    value_cols: list[tuple[int, int | None]] = []  # (column, year in its header)
+    for j, h in enumerate(headers):
+        if h in CODE_HEADERS and col["code"] is None:
+            col["code"] = j
+        elif h in NAME_HEADERS and col["name"] is None:
+            col["name"] = j
+        elif h in UNIT_HEADERS and col["unit"] is None:
+            col["unit"] = j
+        elif h in VALUE_HEADERS:
+            value_cols.append((j, None))
+        elif m := _YEAR_HEADER.match(h):
+            value_cols.append((j, int(m.group(1))))
+    if len(value_cols) != 1:
+        where = f"{sheet.name}!{sheet.addr(hrow, 0)} 行"
+        if not value_cols:
+            raise LayoutError(
+                f"{file_name}:{where}表头中找不到数值列(应为“2025年”或“本年数值”)。请按报表格式填写表头"
+            )
+        names = "、".join(f"{col_letter(j)}列“{headers[j]}”" for j, _ in value_cols)
+        raise LayoutError(
+            f"{file_name}:{where}表头有多个数值列({names}),无法确定填报数在哪一列。请只保留本年数一列"
+        )
+    vcol, vyear = value_cols[0]
+    years = _title_year(meta, sheet.name)
+    if vyear is not None:
+        years.append((vyear, f"数值列表头({sheet.name}!{sheet.addr(hrow, vcol)})"))
+    year = _identify_year(years, year_opt, file_name)
+
+    found: list[tuple[str, int, Parsed, str]] = []  # code, row index, parsed, cell
+    errors: list[str] = []
+    parent: str | None = None
+    seen: dict[str, str] = {}
+    for i in range(hrow + 1, grid.n):
+        row_texts = [t for t in grid.texts(i) if t]
+        if not row_texts:
+            continue
+        first = row_texts[0]
+        if first.startswith(FOOTER_PREFIXES):
+            break
+        code_txt = _text(sheet.get(i, col["code"])) if col["code"] is not None else ""
+        name_raw = sheet.get(i, col["name"]) if col["name"] is not None else ""
+        name_txt = _text(name_raw)
+        value_cell = sheet.get(i, vcol)
+        addr = sheet.addr(i, vcol)
+        if not code_txt and not name_txt:
+            if _is_blank(value_cell) and addr not in sheet.formula_cells:
+                continue  # a section row (一、老年人关爱服务) or a note: no value to lose
+            errors.append(f"{sheet.name}!{addr} 有数值“{value_cell}”,但这一行没有指标名称或代码")
+            continue
+        if code_txt:
+            code = nfkc(code_txt).strip().upper()
+            if code not in profile.indicators:
+                errors.append(f"{sheet.name}!{sheet.addr(i, col['code'])} 指标代码“{code_txt}”不在指标目录中")
+                continue
+            codes = [code]
+        else:
+            codes, key = _match_row_name(str(name_raw), parent, profile)
+            if len(codes) != 1:
+                cell = sheet.addr(i, col["name"])
+                if not codes:
+                    errors.append(
+                        f"{sheet.name}!{cell} 指标名称“{name_raw}”不在指标目录中({_suggest(key, profile)})"
+                    )
+                else:
+                    labels = "、".join(profile.indicators[c].label for c in codes)
+                    errors.append(f"{sheet.name}!{cell} 指标名称“{name_raw}”可能是 {labels},无法确定")
+                continue
+        code = codes[0]
+        if code in seen:
+            errors.append(
+                f"{sheet.name}!{addr} 指标 {profile.indicators[code].label} 重复出现(另见 {seen[code]})"
+            )
+            continue
+        seen[code] = f"{sheet.name}!{addr}"
+        if not name_txt.startswith("其中") and not profile.indicators[code].parent:
+            parent = code
+        unit_text = _text(sheet.get(i, col["unit"])) if col["unit"] is not None else None
+        parsed = _parse(sheet, i, vcol, profile.indicators[code], unit_text)
+        found.append((code, i, parsed, addr))
+    if errors:
+        raise LayoutError(
+            f"{file_name}:有 {len(errors)} 行无法对应到指标,文件未汇入:\n  "
+            + "\n  ".join(errors)
+            + "\n请按指标目录改正指标名称(或填写指标代码)后重新汇入"
+        )
+    if not found:
+        raise LayoutError(f"{file_name}:工作表“{sheet.name}”表头下面没有任何指标行")
+    table = _table_for([c for c, *_ in found], meta, profile, file_name)
+    filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
+    records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
+    return SheetReturn(sheet.name, table, filer, year, "rows", records)
+
+
+def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) -> Parsed:
+    addr = sheet.addr(i, j)
+    return parse_value(
+        sheet.get(i, j),
+        ind,
+        unit_text,
+        formula=sheet.formula_cells.get(addr),
+        error=sheet.error_cells.get(addr),
+    )
+
+
+# ---------------------------------------------------------------------------- one unit a row
+def _match_column(label: str, profile: Profile) -> str | None:
+    name, _unit = split_unit(label)
+    codes = profile.codes_for_name(name_key(name))
+    return codes[0] if len(codes) == 1 else None
+
+
+def _read_units_layout(
+    grid: _Grid, hrow: int, meta: _Meta, profile: Profile, file_name: str, year_opt: int | None
+) -> SheetReturn:
+    sheet = grid.sheet
+    # Header tiers: the header row and the rows its merges cover, plus following rows without numbers.
+    last = hrow
+    for r0, _c0, r1, _c1 in sheet.merged:
+        if sheet.row_numbers[hrow] == r0:
+            last = max(last, hrow + (r1 - r0))
+    last = min(last, grid.n - 1)
+    width = max(grid.width(i) for i in range(hrow, last + 1))
+    unit_col: int | None = None
+    columns: dict[int, tuple[str, str | None]] = {}  # col → (code, unit in header)
+    errors: list[str] = []
+    for j in range(width):
+        tiers = [grid.label(i, j) for i in range(hrow, last + 1)]
+        tiers = [t for k, t in enumerate(tiers) if t and (k == 0 or t != tiers[k - 1])]
+        if not tiers:
+            continue
+        leaf = tiers[-1]
+        if unit_col is None and any(t in UNIT_COL_HEADERS for t in tiers):
+            unit_col = j
+            continue
+        if any(t in SKIP_HEADERS for t in tiers):
+            continue
+        code = None
+        for candidate in (leaf, "/".join(tiers), *reversed(tiers[:-1])):
+            code = _match_column(candidate, profile)
+            if code:
+                break
+        if code is None:
+            name, _ = split_unit(leaf)
+            errors.append(
+                f"{sheet.name}!{sheet.addr(hrow, j)} 列标题“{'/'.join(tiers)}”不在指标目录中"
+                f"({_suggest(name_key(name), profile)})"
+            )
+            continue
+        if code in {c for c, _ in columns.values()}:
+            errors.append(
+                f"{sheet.name}!{sheet.addr(hrow, j)} 指标 {profile.indicators[code].label} 的列重复出现"
+            )
+            continue
+        columns[j] = (code, split_unit(leaf)[1])
+    if unit_col is None:
+        raise LayoutError(f"{file_name}:找不到“乡镇”列")
+    if errors:
+        raise LayoutError(
+            f"{file_name}:有 {len(errors)} 列无法对应到指标,文件未汇入:\n  "
+            + "\n  ".join(errors)
+            + "\n请按指标目录改正列标题后重新汇入"
+        )
+    if not columns:
+        raise LayoutError(f"{file_name}:工作表“{sheet.name}”没有可识别的指标列")
+    year = _identify_year(_title_year(meta, sheet.name), year_opt, file_name)
+    table = _table_for([c for c, _ in columns.values()], meta, profile, file_name)
+    filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=False)
+
+    records: list[Record] = []
+    rows_seen: dict[str, str] = {}
+    for i in range(last + 1, grid.n):
+        texts = grid.texts(i)
+        nonblank = [t for t in texts if t]
+        if not nonblank:
+            continue
+        if nonblank[0].startswith(FOOTER_PREFIXES):
+            break
+        label = grid.label(i, unit_col)
+        lead = [grid.label(i, j) for j in range(0, unit_col + 1)]
+        is_total = any(t in TOTAL_WORDS for t in lead)
+        if is_total:
+            unit = "合计"
+        else:
+            unit = profile.unit_named(label) if label else None
+            if unit is None:
+                has_value = any(not _is_blank(sheet.get(i, j)) for j in columns)
+                if not label and not has_value:
+                    continue
+                errors.append(f"{sheet.name}!{sheet.addr(i, unit_col)} “{label}”不是配置中的乡镇或单位名称")
+                continue
+        if unit in rows_seen:
+            errors.append(
+                f"{sheet.name}!{sheet.addr(i, unit_col)} {unit} 重复出现(另见第 {rows_seen[unit]} 行)"
+            )
+            continue
+        rows_seen[unit] = str(sheet.row_numbers[i] + 1)
+        for j, (code, unit_hint) in columns.items():
+            parsed = _parse(sheet, i, j, profile.indicators[code], unit_hint)
+            records.append(
+                Record(unit, code, "total" if is_total else "value", parsed, sheet.name, sheet.addr(i, j))
+            )
+    if errors:
+        raise LayoutError(
+            f"{file_name}:有 {len(errors)} 行无法识别,文件未汇入:\n  "
+            + "\n  ".join(errors)
+            + "\n请改正乡镇名称后重新汇入"
+        )
+    if not records:
+        raise LayoutError(f"{file_name}:工作表“{sheet.name}”表头下面没有任何数据行")
+    return SheetReturn(sheet.name, table, filer, year, "units", records)

@@ -1,0 +1,502 @@
+"""Files → sheets of cells with the addresses WPS and Excel show.
+
+The fast path is python-calamine. Before calamine sees an .xlsx/.xlsm, the zip directory and the sheet XML
+are inspected cheaply, because calamine neither bounds decompressed size nor a sheet's extent (a stray
+cell at XFD1048576 makes it allocate a dense grid and abort the process): such sheets are read sparsely
+here instead. Files are routed by their content, not their name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from carestats.errors import CarestatsError
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".et"}
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
+
+
+class ReadError(CarestatsError):
+    """A file that cannot be read as a return at all; the message names the file and what to do."""
+
+    def __init__(self, path: Path | str, cause: str, advice: str, code: str = "unreadable-file"):
+        name = Path(path).name
+        super().__init__(f"{name}:{cause}。{advice}")
+        self.path = str(path)
+        self.code = code
+        self.cause = cause
+        self.advice = advice
+
+
+@dataclass
+class Limits:
+    """Safety limits; a profile can raise them (profile.toml [limits])."""
+
+    max_file_mb: int = 100
+    max_uncompressed_mb: int = 500
+    max_cells: int = 2_000_000
+
+
+@dataclass
+class Sheet:
+    """One worksheet: ragged rows of Python values and the absolute position of each row."""
+
+    name: str
+    rows: list[list[Any]]
+    row_numbers: list[int]  # 0-based absolute row of rows[i]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # absolute r0, c0, r1, c1
+    visible: bool = True
+    formula_cells: dict[str, str] = field(default_factory=dict)  # A1 → formula text, no cached value
+    error_cells: dict[str, str] = field(default_factory=dict)  # A1 → #DIV/0! …
+
+    def get(self, i: int, j: int) -> Any:
+        row = self.rows[i]
+        return row[j] if j < len(row) else ""
+
+    def addr(self, i: int, j: int) -> str:
+        return f"{col_letter(j)}{self.row_numbers[i] + 1}"
+
+
+@dataclass
+class Book:
+    path: Path
+    kind: str  # xlsx | xls | csv | ods
+    sheets: list[Sheet]
+
+
+def col_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+# --------------------------------------------------------------------------- routing
+def sniff(path: Path, head: bytes) -> str:
+    """What the file really is, from its first bytes: xlsx, xls, ods, csv, or a reason it is not a return."""
+    if not head:
+        raise ReadError(path, "文件是空的(0 字节)", "请向报送单位索取完整的文件后重新汇入", "empty-file")
+    if head.startswith(_ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(_CFB_MAGIC):
+        return "cfb"
+    if head.startswith(b"%PDF"):
+        raise ReadError(
+            path, "这是 PDF 文件,不是电子表格", "请索取 Excel/WPS 表格原件(.xlsx)", "not-a-spreadsheet"
+        )
+    lowered = head[:512].lstrip().lower()
+    if lowered.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table")):
+        raise ReadError(
+            path,
+            "这是网页或 XML 文件,不是电子表格",
+            "请用 WPS/Excel 打开后“另存为”.xlsx 再汇入",
+            "not-a-spreadsheet",
+        )
+    if b"\x00" in head[:4096]:
+        raise ReadError(
+            path,
+            "文件内容无法识别(不是 Excel、WPS 表格或 CSV)",
+            "请确认文件没有损坏,或请报送单位重新发送",
+            "unknown-format",
+        )
+    return "text"
+
+
+def open_book(path: Path, limits: Limits | None = None) -> Book:
+    """Read every sheet of a workbook or CSV. Raises ReadError with a Chinese message for anything unreadable."""
+    limits = limits or Limits()
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_mb * 1024 * 1024:
+            raise ReadError(
+                path,
+                f"文件过大({size // (1024 * 1024)} MB,上限 {limits.max_file_mb} MB)",
+                "请确认是否为报表原件;确需汇入时可在配置 profile.toml 的 [limits] 中调大 max_file_mb",
+                "too-large",
+            )
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise ReadError(
+            path, f"无法打开文件({exc.strerror or exc})", "请检查文件是否存在、是否被其他程序占用"
+        ) from exc
+    kind = sniff(path, head)
+    if kind == "zip":
+        return _read_zip(path, limits)
+    if kind == "cfb":
+        return _read_cfb(path, head)
+    if path.suffix.lower() != ".csv":
+        raise ReadError(
+            path,
+            "文件扩展名是表格,但内容是纯文本",
+            "请用 WPS/Excel 打开后“另存为”.xlsx;若确是 CSV,请把扩展名改为 .csv",
+            "wrong-extension",
+        )
+    return _read_csv(path)
+
+
+# --------------------------------------------------------------------------- CSV
+def decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM) first, then GBK/GB18030 as WPS on Chinese Windows writes it."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise ReadError(
+        path,
+        "CSV 文件的编码无法识别(不是 UTF-8 或 GBK)",
+        "请用 WPS/Excel 另存为 .xlsx 后再汇入",
+        "bad-encoding",
+    )
+
+
+def _read_csv(path: Path) -> Book:
+    text = decode_text(path, path.read_bytes())
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    sheet = Sheet(name=path.stem, rows=rows, row_numbers=list(range(len(rows))))
+    return Book(path=path, kind="csv", sheets=[sheet])
+
+
+# --------------------------------------------------------------------------- CFB (.xls, encrypted OOXML)
+def _read_cfb(path: Path, head: bytes) -> Book:
+    data = path.read_bytes()
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        raise ReadError(
+            path, "文件设置了打开密码(已加密)", "请报送单位取消密码后重新发送一份不加密的文件", "encrypted"
+        )
+    if "WordDocument".encode("utf-16-le") in data:
+        raise ReadError(path, "这是 Word 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet")
+    if "PowerPoint Document".encode("utf-16-le") in data:
+        raise ReadError(
+            path, "这是 PowerPoint 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet"
+        )
+    return _read_calamine(path, "xls", None)
+
+
+# --------------------------------------------------------------------------- zip (.xlsx, .xlsm, .ods)
+@dataclass
+class _ZipSheet:
+    name: str
+    member: str
+    visible: bool
+    xml: bytes
+    max_row: int
+    max_col: int
+
+
+def _read_zip(path: Path, limits: Limits) -> Book:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ReadError(
+            path, "文件已损坏(压缩包不完整)", "请报送单位重新发送,或用 WPS/Excel 打开后另存一份", "corrupt"
+        ) from exc
+    with zf:
+        names = set(zf.namelist())
+        _check_zip_sizes(path, zf, limits)
+        if "xl/workbook.xml" not in names and not any(n.endswith("/workbook.xml") for n in names):
+            if "word/document.xml" in names:
+                raise ReadError(
+                    path, "这是 Word 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet"
+                )
+            if "ppt/presentation.xml" in names:
+                raise ReadError(
+                    path,
+                    "这是 PowerPoint 文档,不是电子表格",
+                    "请索取 Excel/WPS 表格原件",
+                    "not-a-spreadsheet",
+                )
+            if "content.xml" in names and "mimetype" in names:
+                return _read_calamine(path, "ods", None)
+            raise ReadError(
+                path, "压缩包里没有工作簿", "请确认这是 Excel/WPS 表格文件(.xlsx)", "not-a-spreadsheet"
+            )
+        sheets = _zip_sheets(path, zf, names)
+    big = {s.name for s in sheets if (s.max_row + 1) * (s.max_col + 1) > limits.max_cells}
+    return _read_calamine(path, "xlsx", sheets, sparse=big)
+
+
+def _check_zip_sizes(path: Path, zf: zipfile.ZipFile, limits: Limits) -> None:
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > 1000 and info.file_size > 10 * 1024 * 1024:
+            raise ReadError(
+                path,
+                f"文件内部的 {info.filename} 解压后达 {info.file_size // (1024 * 1024)} MB,压缩比 {ratio:.0f} 倍,疑为“压缩炸弹”",
+                "已拒绝读取;请报送单位重新导出正常的表格",
+                "zip-bomb",
+            )
+    if total > limits.max_uncompressed_mb * 1024 * 1024:
+        raise ReadError(
+            path,
+            f"文件解压后共 {total // (1024 * 1024)} MB,超过上限 {limits.max_uncompressed_mb} MB",
+            "已拒绝读取;确属正常报表时可在配置 profile.toml 的 [limits] 中调大 max_uncompressed_mb",
+            "zip-bomb",
+        )
+
+
+def _read_member(path: Path, zf: zipfile.ZipFile, member: str) -> bytes:
+    try:
+        data = zf.read(member)
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+            raise ReadError(
+                path, "文件设置了密码(已加密)", "请报送单位取消密码后重新发送", "encrypted"
+            ) from exc
+        raise ReadError(
+            path,
+            f"文件已损坏(无法读取其中的 {member})",
+            "请报送单位重新发送,或用 WPS/Excel 打开后另存一份",
+            "corrupt",
+        ) from exc
+    head = data[:4096]
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise ReadError(
+            path,
+            f"文件内部的 {member} 含有 XML 实体声明(DOCTYPE/ENTITY),可能是恶意构造的文件",
+            "已拒绝读取;请报送单位用 WPS/Excel 重新保存后发送",
+            "xml-entities",
+        )
+    return data
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+
+
+def _zip_sheets(path: Path, zf: zipfile.ZipFile, names: set[str]) -> list[_ZipSheet]:
+    """Sheet names, visibility, XML and true extent, read straight from the package (no DOM)."""
+    for member in ("xl/sharedStrings.xml", "xl/workbook.xml"):
+        if member in names:
+            _read_member(path, zf, member)  # refuses entity declarations before calamine sees them
+    wb = _read_member(path, zf, "xl/workbook.xml")
+    rels = (
+        _read_member(path, zf, "xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+    )
+    targets: dict[str, str] = {}
+    for m in _REL.finditer(rels):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        rid, target = attrs.get(b"Id"), attrs.get(b"Target")
+        if rid and target:
+            t = target.decode("utf-8")
+            targets[rid.decode()] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    out: list[_ZipSheet] = []
+    for m in _SHEET_TAG.finditer(wb):
+        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(m.group(1))}
+        name = _xml_unescape(attrs.get(b"name", b"").decode("utf-8"))
+        member = targets.get(attrs.get(b"id", b"").decode(), "")
+        visible = attrs.get(b"state", b"visible") == b"visible"
+        if member not in names:
+            continue  # chartsheets and broken references: calamine decides
+        xml = _read_member(path, zf, member)
+        max_row = max_col = 0
+        for rm in _ROW_REF.finditer(xml):
+            max_row = max(max_row, int(rm.group(1)) - 1)
+        for cm in _CELL_REF.finditer(xml):
+            max_col = max(max_col, col_index(cm.group(1).decode()))
+            max_row = max(max_row, int(cm.group(2)) - 1)
+        out.append(_ZipSheet(name, member, visible, xml, max_row, max_col))
+    return out
+
+
+def _xml_unescape(s: str) -> str:
+    return (
+        s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
+
+
+# --------------------------------------------------------------------------- calamine
+def _read_calamine(
+    path: Path, kind: str, zsheets: list[_ZipSheet] | None, sparse: set[str] | None = None
+) -> Book:
+    from python_calamine import CalamineWorkbook  # fast Rust reader; imported here to keep start-up light
+
+    sparse = sparse or set()
+    by_name = {s.name: s for s in zsheets or []}
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types; the message decides
+        raise _calamine_error(path, exc) from exc
+    sheets: list[Sheet] = []
+    try:
+        metas = wb.sheets_metadata
+        for meta in metas:
+            name = meta.name
+            visible = "Visible" in str(meta.visible) and "Hidden" not in str(meta.visible)
+            z = by_name.get(name)
+            if z is not None and name in sparse:
+                sheet = _sparse_sheet(path, z, zsheets_strings(path))
+            else:
+                if str(meta.typ).endswith("ChartSheet"):
+                    continue
+                cs = wb.get_sheet_by_name(name)
+                rows = cs.to_python(skip_empty_area=False)
+                merged = []
+                try:
+                    merged = [(a[0], a[1], b[0], b[1]) for a, b in (cs.merged_cell_ranges or [])]
+                except Exception:  # .xls/.ods: calamine does not expose merges for every format
+                    merged = []
+                sheet = Sheet(name=name, rows=rows, row_numbers=list(range(len(rows))), merged=merged)
+            sheet.visible = visible
+            if z is not None:
+                _scan_uncached(z.xml, sheet)
+            sheets.append(sheet)
+    except ReadError:
+        raise
+    except Exception as exc:
+        raise _calamine_error(path, exc) from exc
+    finally:
+        try:
+            wb.close()
+        except Exception:
+            pass
+    return Book(path=path, kind=kind, sheets=sheets)
+
+
+def zsheets_strings(path: Path) -> list[str]:
+    """Shared strings of an .xlsx, for the sparse reader (only used on oversized sheets)."""
+    import xml.etree.ElementTree as ET
+
+    with zipfile.ZipFile(path) as zf:
+        if "xl/sharedStrings.xml" not in zf.namelist():
+            return []
+        data = _read_member(path, zf, "xl/sharedStrings.xml")
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    out = []
+    for si in ET.fromstring(data).iter(f"{ns}si"):
+        out.append("".join(t.text or "" for t in si.iter(f"{ns}t")))
+    return out
+
+
+def _sparse_sheet(path: Path, z: _ZipSheet, strings: list[str]) -> Sheet:
+    """Read only the cells that exist: rows stay ragged and far-away rows cost nothing."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    cells: dict[int, dict[int, Any]] = {}
+    for _event, el in ET.iterparse(io.BytesIO(z.xml), events=("end",)):
+        if el.tag != f"{ns}c":
+            continue
+        ref = el.get("r", "")
+        m = re.match(r"([A-Z]+)(\d+)$", ref)
+        if not m:
+            el.clear()
+            continue
+        r, c = int(m.group(2)) - 1, col_index(m.group(1))
+        t = el.get("t", "n")
+        v = el.find(f"{ns}v")
+        value: Any = ""
+        if t == "s" and v is not None and v.text is not None:
+            value = strings[int(v.text)] if int(v.text) < len(strings) else ""
+        elif t == "inlineStr":
+            value = "".join(x.text or "" for x in el.iter(f"{ns}t"))
+        elif t in ("str",) and v is not None:
+            value = v.text or ""
+        elif t == "b" and v is not None:
+            value = v.text == "1"
+        elif t == "e":
+            value = ""
+        elif v is not None and v.text:
+            value = float(v.text)
+        if value != "" and not (isinstance(value, str) and not value.strip()):
+            cells.setdefault(r, {})[c] = value
+        el.clear()
+    if sum(len(v) for v in cells.values()) > 200_000:
+        raise ReadError(path, f"工作表“{z.name}”的数据量过大", "请确认是否为报表原件", "too-large")
+    row_numbers = sorted(cells)
+    rows = []
+    for r in row_numbers:
+        rc = cells[r]
+        width = max(rc) + 1
+        rows.append([rc.get(c, "") for c in range(width)])
+    merged = []
+    for m in re.finditer(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', z.xml):
+        merged.append(
+            (
+                int(m.group(2)) - 1,
+                col_index(m.group(1).decode()),
+                int(m.group(4)) - 1,
+                col_index(m.group(3).decode()),
+            )
+        )
+    return Sheet(name=z.name, rows=rows, row_numbers=row_numbers, merged=merged)
+
+
+_UNCACHED = re.compile(rb'<(?:\w+:)?c\b([^>]*?)\br="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_F = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+
+
+def _scan_uncached(xml: bytes, sheet: Sheet) -> None:
+    """Find formulas without a cached value and error cells: calamine reports both as empty strings."""
+    if b"<f" not in xml and b't="e"' not in xml:
+        return
+    for m in _UNCACHED.finditer(xml):
+        attrs, ref, attrs2, body = m.group(1) + m.group(3), m.group(2).decode(), m.group(3), m.group(4)
+        del attrs2
+        v = _V.search(body)
+        if b't="e"' in attrs and v is not None:
+            sheet.error_cells[ref] = v.group(1).decode("utf-8", "replace")
+            continue
+        f = _F.search(body)
+        if f is not None and (v is None or not v.group(1).strip()):
+            sheet.formula_cells[ref] = _xml_unescape((f.group(1) or b"").decode("utf-8", "replace"))
+
+
+def _calamine_error(path: Path, exc: Exception) -> ReadError:
+    text = f"{type(exc).__name__}: {exc}"
+    if "Password" in text or "ncrypt" in text:
+        return ReadError(
+            path, "文件设置了密码(已加密)", "请报送单位取消密码后重新发送一份不加密的文件", "encrypted"
+        )
+    return ReadError(
+        path,
+        "文件已损坏或格式不受支持,无法读取",
+        "请用 WPS/Excel 打开该文件,确认内容无误后“另存为”.xlsx 再汇入",
+        "corrupt",
+    )
+
+
+def iter_files(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
+    """Files under the given paths, recursively, sorted; (path, named_explicitly)."""
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and not f.name.startswith(("~$", ".")):
+                    yield f, False
+        else:
+            yield p, True

@@ -1,0 +1,331 @@
+"""The SQLite store: submissions with their history, and every value with the cell it came from.
+
+One file is one transaction (``BEGIN IMMEDIATE``): it lands whole or not at all, and two ingests on the same
+store take turns (WAL, busy timeout) instead of corrupting it. Replaced submissions are kept, marked
+``superseded``. The schema version lives in ``PRAGMA user_version``; ``MIGRATIONS`` brings older files up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from carestats.errors import StoreError
+
+ENV_DB = "CARESTATS_DB"
+DEFAULT_DB = "carestats.db"
+BUSY_TIMEOUT_MS = 60_000
+
+MIGRATIONS: list[str] = [
+    # 1: submissions and values
+    """
+    CREATE TABLE submissions (
+        id           INTEGER PRIMARY KEY,
+        file_name    TEXT NOT NULL,
+        file_path    TEXT NOT NULL,
+        sha256       TEXT NOT NULL,
+        filer        TEXT NOT NULL,
+        table_id     TEXT NOT NULL,
+        year         INTEGER NOT NULL,
+        sheet        TEXT NOT NULL,
+        ingested_at  TEXT NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded')),
+        superseded_by INTEGER REFERENCES submissions(id),
+        superseded_at TEXT
+    );
+    CREATE INDEX submissions_sha ON submissions(sha256);
+    CREATE INDEX submissions_year ON submissions(year, status);
+    CREATE TABLE vals (
+        id            INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        unit          TEXT NOT NULL,
+        code          TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('value', 'total')),
+        value         TEXT,
+        raw           TEXT NOT NULL,
+        problem       TEXT,
+        detail        TEXT,
+        sheet         TEXT NOT NULL,
+        cell          TEXT NOT NULL
+    );
+    CREATE INDEX vals_submission ON vals(submission_id);
+    CREATE INDEX vals_unit_code ON vals(unit, code);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    file_name: str
+    file_path: str
+    sha256: str
+    filer: str
+    table: str
+    year: int
+    sheet: str
+    ingested_at: str
+    status: str
+    superseded_by: int | None
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    submission_id: int
+    file: str
+    path: str
+    filer: str
+    table: str
+    year: int
+    unit: str
+    code: str
+    value: Decimal | None
+    raw: str
+    sheet: str
+    cell: str
+    role: str
+    problem: str | None
+    detail: str | None
+
+    @property
+    def where(self) -> str:
+        """“大兴镇2025年一老一小统计表.xlsx 统计表!E7”: how a clerk finds the cell."""
+        return f"{self.file} {self.sheet}!{self.cell}"
+
+
+@dataclass(frozen=True)
+class NewValue:
+    unit: str
+    code: str
+    role: str
+    value: str | None
+    raw: str
+    problem: str | None
+    detail: str | None
+    sheet: str
+    cell: str
+
+
+class Conflict(Exception):
+    """A new file would add a second active value for a unit, indicator and year."""
+
+    def __init__(self, clashes: list[tuple[str, str, Submission]]):
+        super().__init__("conflict")
+        self.clashes = clashes
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
+        path = Path(path) if path is not None else default_db_path()
+        if not create and not path.exists():
+            raise StoreError(
+                f"找不到数据库文件 {path}。请先运行 carestats ingest 汇入报表,或用 --db 指定数据库"
+            )
+        if path.exists() and path.is_dir():
+            raise StoreError(f"{path} 是一个文件夹,不是数据库文件。请用 --db 指定数据库文件")
+        if path.parent and not path.parent.exists():
+            raise StoreError(f"数据库所在的文件夹 {path.parent} 不存在")
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            store = cls(conn, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path} 不是 carestats 数据库或已损坏({exc})。请用 --db 指定正确的数据库文件"
+            ) from exc
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ schema
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"数据库 {self.path} 由更新版本的 carestats 创建(版本 {version}),请升级 carestats 后再使用"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # ------------------------------------------------------------------ writes
+    def add_submission(
+        self,
+        *,
+        file_name: str,
+        file_path: str,
+        sha256: str,
+        filer: str,
+        table: str,
+        year: int,
+        sheet: str,
+        values: Iterable[NewValue],
+        replace: bool = False,
+    ) -> tuple[int, list[Submission]]:
+        """Store one file's values in one transaction. Returns (new id, submissions it superseded).
+
+        Raises ``Conflict`` when another active submission already holds a value for the same unit, indicator
+        and year, unless ``replace``: then those submissions are marked superseded (kept in the history).
+        """
+        values = list(values)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            keys = {(v.unit, v.code) for v in values if v.role == "value"}
+            clashes = self._clashes(year, keys)
+            totals = {(v.unit, v.code, table) for v in values if v.role == "total"}
+            clashes += self._total_clashes(year, totals)
+            superseded: list[Submission] = []
+            if clashes and not replace:
+                raise Conflict(clashes)
+            now = dt.datetime.now().isoformat(timespec="seconds")
+            cur = self.conn.execute(
+                "INSERT INTO submissions (file_name, file_path, sha256, filer, table_id, year, sheet, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (file_name, file_path, sha256, filer, table, year, sheet, now),
+            )
+            new_id = cur.lastrowid
+            for sub_id in sorted({s.id for _u, _c, s in clashes}):
+                self.conn.execute(
+                    "UPDATE submissions SET status = 'superseded', superseded_by = ?, superseded_at = ? WHERE id = ?",
+                    (new_id, now, sub_id),
+                )
+                superseded.append(next(s for _u, _c, s in clashes if s.id == sub_id))
+            self.conn.executemany(
+                "INSERT INTO vals (submission_id, unit, code, role, value, raw, problem, detail, sheet, cell)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (new_id, v.unit, v.code, v.role, v.value, v.raw, v.problem, v.detail, v.sheet, v.cell)
+                    for v in values
+                ],
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return int(new_id), superseded
+
+    def _clashes(self, year: int, keys: set[tuple[str, str]]) -> list[tuple[str, str, Submission]]:
+        if not keys:
+            return []
+        rows = self.conn.execute(
+            f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
+            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'value'",
+            (year,),
+        ).fetchall()
+        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1]) in keys]
+
+    def _total_clashes(self, year: int, keys: set[tuple[str, str, str]]) -> list[tuple[str, str, Submission]]:
+        if not keys:
+            return []
+        rows = self.conn.execute(
+            f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
+            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'total'",
+            (year,),
+        ).fetchall()
+        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7]) in keys]
+
+    # ------------------------------------------------------------------ reads
+    def find_active_sha(self, sha256: str) -> Submission | None:
+        row = self.conn.execute(
+            f"SELECT {_SUB_COLS} FROM submissions s WHERE s.sha256 = ? AND s.status = 'active' LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return _submission(row) if row else None
+
+    def submissions(self, year: int | None = None, include_superseded: bool = True) -> list[Submission]:
+        sql = f"SELECT {_SUB_COLS} FROM submissions s WHERE 1=1"
+        args: list[object] = []
+        if year is not None:
+            sql += " AND s.year = ?"
+            args.append(year)
+        if not include_superseded:
+            sql += " AND s.status = 'active'"
+        return [_submission(r) for r in self.conn.execute(sql + " ORDER BY s.id", args)]
+
+    def years(self) -> list[int]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT year FROM submissions WHERE status = 'active' ORDER BY year"
+            )
+        ]
+
+    def active_values(self, year: int) -> list[StoredValue]:
+        rows = self.conn.execute(
+            "SELECT v.submission_id, s.file_name, s.file_path, s.filer, s.table_id, s.year, v.unit, v.code,"
+            " v.value, v.raw, v.sheet, v.cell, v.role, v.problem, v.detail"
+            " FROM vals v JOIN submissions s ON s.id = v.submission_id"
+            " WHERE s.year = ? AND s.status = 'active' ORDER BY v.id",
+            (year,),
+        ).fetchall()
+        return [
+            StoredValue(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                Decimal(r[8]) if r[8] is not None else None,
+                *r[9:],
+            )
+            for r in rows
+        ]
+
+    def counts(self) -> tuple[int, int]:
+        """(submissions, values): used by tests to prove that a refused file changed nothing."""
+        s = self.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+        v = self.conn.execute("SELECT COUNT(*) FROM vals").fetchone()[0]
+        return s, v
+
+
+_SUB_COLS = (
+    "s.id, s.file_name, s.file_path, s.sha256, s.filer, s.table_id, s.year, s.sheet, s.ingested_at,"
+    " s.status, s.superseded_by"
+)
+
+
+def _submission(row: tuple) -> Submission:
+    return Submission(*row)

@@ -1,0 +1,157 @@
+"""A raw cell → an exact Decimal in the indicator's unit, or a located reason why not.
+
+Nothing is guessed: a blank, an approximate figure (“2000余”), a placeholder (“—”), a formula without a
+cached value or any other non-number is a problem, never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from carestats.profile import Indicator
+from carestats.text import nfkc
+
+# Problem codes (stable: tests, the store and check depend on them, not on wording).
+BLANK = "blank"
+APPROXIMATE = "approximate"
+PLACEHOLDER = "placeholder"
+FORMULA_NO_CACHE = "formula-no-cache"
+ERROR_VALUE = "error-value"
+NOT_A_NUMBER = "not-a-number"
+UNIT_MISMATCH = "unit-mismatch"
+
+PROBLEM_TITLES = {
+    BLANK: "空白单元格",
+    APPROXIMATE: "估计数",
+    PLACEHOLDER: "占位符",
+    FORMULA_NO_CACHE: "公式没有计算结果",
+    ERROR_VALUE: "公式错误值",
+    NOT_A_NUMBER: "不是数字",
+    UNIT_MISMATCH: "计量单位不符",
+}
+
+_PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "暂无", "n/a", "na", "null", "none", "x", "×"}
+_APPROX = re.compile(r"(余|多|约|左右|以上|以下|上下|近|超过|不到|大约|大概|~|～|\+$|^\+)")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_SUFFIX = re.compile(r"^(?P<num>[+-]?[\d.,]+)\s*(?P<unit>万元|人次|场次|元|人|%|个|所|张|次|份|家|名|户)$")
+
+TEN_THOUSAND = Decimal(10000)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: Decimal | None
+    raw: str
+    problem: str | None = None
+    detail: str | None = None  # Chinese, what is wrong and what to do
+
+
+def raw_text(cell: object) -> str:
+    """The cell as text for the record: floats through their shortest repr."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float):
+        return _float_text(cell)
+    return str(cell)
+
+
+def _float_text(f: float) -> str:
+    if f.is_integer() and abs(f) < 1e16:
+        return str(int(f))
+    s = repr(f)
+    digits = len(re.sub(r"[^0-9]", "", s.split("e")[0]).lstrip("0"))
+    if digits > 15:  # floating noise such as 274.65999999999997: 15 significant digits is what Excel shows
+        s = format(f, ".15g")
+    return s
+
+
+def unit_scale(unit_text: str | None, ind: Indicator) -> tuple[Decimal, str | None]:
+    """Scale for a 计量单位 cell or a header “(万元)”: (multiplier to the catalogue unit, problem detail)."""
+    if not unit_text:
+        return Decimal(1), None
+    u = nfkc(unit_text).strip().lstrip("(").rstrip(")").strip()
+    if not u or u == ind.unit:
+        return Decimal(1), None
+    if ind.kind == "money" and u == "万元" and ind.unit == "元":
+        return TEN_THOUSAND, None
+    if ind.kind == "rate" and u in ("%", "百分比", "百分数"):
+        return Decimal(1), None
+    if u in ("人次", "人") and ind.unit in ("人次", "人") or u in ("名", "人") and ind.unit in ("名", "人"):
+        return Decimal(1), None  # 人/名/人次 are spelled interchangeably on returns of counts of people
+    return Decimal(1), f"计量单位为“{u}”,而指标 {ind.label} 的计量单位是“{ind.unit}”"
+
+
+def parse_value(
+    cell: object,
+    ind: Indicator,
+    unit_text: str | None = None,
+    *,
+    formula: str | None = None,
+    error: str | None = None,
+) -> Parsed:
+    """Parse one value cell for ``ind``. ``unit_text`` is the row's 计量单位 or the column header's unit."""
+    raw = raw_text(cell)
+    if formula is not None:
+        return Parsed(
+            None,
+            f"={formula}",
+            FORMULA_NO_CACHE,
+            f"公式“={formula}”没有保存计算结果;请用 WPS 或 Excel 打开该文件并保存后重新报送",
+        )
+    if error is not None:
+        return Parsed(None, error, ERROR_VALUE, f"单元格是错误值 {error};请改正公式或填写准确数")
+    scale, unit_problem = unit_scale(unit_text, ind)
+    if unit_problem:
+        return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
+    if isinstance(cell, bool) or isinstance(cell, dt.date | dt.time | dt.timedelta):
+        return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字(日期或逻辑值);请填写准确数")
+    if isinstance(cell, int | float):
+        value = Decimal(_float_text(float(cell))) if isinstance(cell, float) else Decimal(cell)
+        return Parsed(_finish(value * scale, ind), raw)
+    text = nfkc(raw).strip().replace("\u00a0", "")
+    if not text:
+        return Parsed(None, raw, BLANK, "单元格为空;无数据的应填 0,不得留空")
+    compact = re.sub(r"\s+", "", text)
+    if compact.lower() in _PLACEHOLDERS:
+        return Parsed(None, raw, PLACEHOLDER, f"“{raw}”不是数值;无数据的应填 0")
+    if _APPROX.search(compact):
+        return Parsed(None, raw, APPROXIMATE, f"“{raw}”是估计数;填报说明要求填写准确数,不得填写“约”“余”等")
+    m = _SUFFIX.match(compact)
+    if m:
+        scale2, problem = unit_scale(m.group("unit"), ind)
+        if problem:
+            return Parsed(None, raw, UNIT_MISMATCH, f"“{raw}”的{problem};请核对")
+        if unit_text and scale2 != scale:
+            return Parsed(None, raw, UNIT_MISMATCH, f"“{raw}”与计量单位“{unit_text}”不一致;请核对")
+        scale, compact = scale2, m.group("num")
+    if _THOUSANDS.match(compact):
+        compact = compact.replace(",", "")
+    if not _NUMBER.match(compact):
+        return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
+    try:
+        value = Decimal(compact)
+    except InvalidOperation:
+        return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
+    return Parsed(_finish(value * scale, ind), raw)
+
+
+def _finish(value: Decimal, ind: Indicator) -> Decimal:
+    """Give the value its catalogue precision when that loses nothing (98 → 98.00 for a 2-decimal rate)."""
+    if ind.kind in ("money", "rate"):
+        q = Decimal(1).scaleb(-ind.decimals)
+        exact = value.quantize(q) if value == value.quantize(q) else None
+        return exact if exact is not None else value.normalize()
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def decimal_text(value: Decimal) -> str:
+    """Exact text for the store, never in exponent notation."""
+    return format(value, "f")
