@@ -193,7 +193,9 @@ class Expression:
             return self._eval(self._tree, env, [])
 
     def _codes_in(self, node: ast.AST) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self._known))
+        return tuple(
+            dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self._known)
+        )
 
     def _eval(self, node: ast.AST, env: Mapping[str, Decimal | None], out: list[Comparison]):  # noqa: C901
         if isinstance(node, ast.Constant):

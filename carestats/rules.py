@@ -84,7 +84,9 @@ def load_rules(profile: Profile, path: str | Path | None = None) -> list[Rule]:
         with file.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
-        raise ProfileError(f"配置目录缺少审核规则文件 {file}。可用 carestats init 目录 生成一份带规则的配置。") from exc
+        raise ProfileError(
+            f"配置目录缺少审核规则文件 {file}。可用 carestats init 目录 生成一份带规则的配置。"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"审核规则文件 {file} 格式有误:{exc}。请对照自带的 rules.toml 修改。") from exc
     except UnicodeDecodeError as exc:
@@ -92,7 +94,9 @@ def load_rules(profile: Profile, path: str | Path | None = None) -> list[Rule]:
     entries = data.get("rule")
     unknown_top = set(data) - {"rule"}
     if unknown_top:
-        raise ProfileError(f"审核规则文件 {file} 中有不认识的项目:{'、'.join(sorted(unknown_top))}(每条规则写在 [[rule]] 下)。")
+        raise ProfileError(
+            f"审核规则文件 {file} 中有不认识的项目:{'、'.join(sorted(unknown_top))}(每条规则写在 [[rule]] 下)。"
+        )
     if not isinstance(entries, list) or not entries:
         raise ProfileError(f"审核规则文件 {file} 中没有规则(每条规则写在 [[rule]] 下)。")
     rules: list[Rule] = []
@@ -100,7 +104,9 @@ def load_rules(profile: Profile, path: str | Path | None = None) -> list[Rule]:
     for number, entry in enumerate(entries, start=1):
         rule = _parse_rule(entry, number, file, profile)
         if rule.id in seen:
-            raise ProfileError(f"审核规则文件 {file}:规则编号 {rule.id} 重复(第 {number} 条规则)。每条规则的 id 必须不同。")
+            raise ProfileError(
+                f"审核规则文件 {file}:规则编号 {rule.id} 重复(第 {number} 条规则)。每条规则的 id 必须不同。"
+            )
         seen.add(rule.id)
         rules.append(rule)
     return rules
@@ -139,7 +145,7 @@ def _parse_rule(entry: object, number: int, file: Path, profile: Profile) -> Rul
         if text is None:
             return None
         if not isinstance(text, str):
-            raise fail(f"{key} 应写成文字,例如 \"A02 <= A01\"。")
+            raise fail(f'{key} 应写成文字,例如 "A02 <= A01"。')
         try:
             return Expression(text, profile.indicators)
         except ExprError as exc:
@@ -166,7 +172,7 @@ def _parse_rule(entry: object, number: int, file: Path, profile: Profile) -> Rul
         if isinstance(raw_of, str):
             raw_of = [raw_of]
         if not isinstance(raw_of, list) or not raw_of or any(k not in KINDS for k in raw_of):
-            raise fail(f"of 应列出指标类型,取自 {'、'.join(KINDS)},例如 of = [\"count\"]。")
+            raise fail(f'of 应列出指标类型,取自 {"、".join(KINDS)},例如 of = ["count"]。')
         of = tuple(raw_of)
     elif "of" in entry:
         raise fail("只有 kind = type 的规则写 of。")
