@@ -13,13 +13,77 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer._click.exceptions as click_exc
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from carestats import __version__
 from carestats.errors import CarestatsError, UsageError
 
+
+class ChineseGroup(TyperGroup):
+    """Typer's command group, with usage errors told in Chinese (the vendored click prints English)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click_exc.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except click_exc.UsageError as exc:
+            err.print(f"用法错误:{usage_message(exc)}")
+            command = exc.ctx.command_path if exc.ctx is not None else "carestats"
+            err.print(f"请运行“{command} --help”查看用法。")
+            sys.exit(2)
+        except click_exc.Abort:
+            err.print("已中止。")
+            sys.exit(1)
+        except click_exc.ClickException as exc:
+            err.print(f"错误:{exc.format_message()}")
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def usage_message(exc: click_exc.UsageError) -> str:
+    """The Chinese words for a usage error; the option or argument it is about is kept as typed."""
+    if isinstance(exc, click_exc.NoSuchOption):
+        hint = f"(您是不是想用 {'、'.join(exc.possibilities)}?)" if exc.possibilities else ""
+        return f"没有选项 {exc.option_name}{hint}"
+    if isinstance(exc, click_exc.MissingParameter):
+        kind = "选项" if exc.param is not None and exc.param.param_type_name == "option" else "参数"
+        return f"缺少{kind} {_param_label(exc)}"
+    if isinstance(exc, click_exc.BadParameter):
+        detail = exc.message
+        if "integer" in detail:
+            detail = "应为整数"
+        elif "does not exist" in detail:
+            detail = "不存在"
+        return f"{_param_label(exc)} 的值无效({detail})"
+    text = exc.format_message()
+    if text.startswith("No such command"):
+        return "没有这个命令:" + text.split("'")[1] if "'" in text else text
+    if text.startswith("Got unexpected extra argument"):
+        return "多余的参数:" + text.split("(", 1)[-1].rstrip(")")
+    if "requires an argument" in text:
+        return text.replace("Option", "选项").replace("requires an argument.", "后面需要一个值")
+    return text
+
+
+def _param_label(exc: click_exc.BadParameter) -> str:
+    param = exc.param
+    if param is None:
+        return str(exc.param_hint or "")
+    opts = getattr(param, "opts", None) or []
+    if param.param_type_name == "option" and opts:
+        return str(opts[0])
+    return str(param.name or "").upper()
+
+
 app = typer.Typer(
+    cls=ChineseGroup,
     help="carestats:县民政局“一老一小”年度报表工具——汇入报表、审核、汇总、生成答复函。",
     no_args_is_help=True,
     add_completion=False,

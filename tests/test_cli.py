@@ -1,0 +1,149 @@
+"""The CLI on real files: exit codes, Chinese messages without tracebacks, JSON equal to the library's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from carestats import __version__
+from carestats.cli import app
+from carestats.figures import compute_figures
+from carestats.profile import Profile
+from carestats.store import Store
+from tests.workbooks import EXAMPLES, expected_2025, write_table1
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_version_and_python_m():
+    r = invoke("--version")
+    assert r.exit_code == 0 and r.stdout.strip() == f"carestats {__version__}"
+    p = subprocess.run([sys.executable, "-m", "carestats", "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.strip() == f"carestats {__version__}"
+
+
+def test_ingest_then_figures_json_equals_expected(tmp_path):
+    db = tmp_path / "c.db"
+    r = invoke("ingest", "--db", db, EXAMPLES)
+    assert r.exit_code == 0, r.output
+    assert "汇入 13" in r.stdout
+    r = invoke("figures", "--db", db, "--year", "2025", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data == expected_2025()
+    with Store.open(db) as s:  # the CLI's JSON is the library's result
+        assert data == compute_figures(s, Profile.load(), 2025).to_json()
+    r = invoke("ingest", "--db", db, EXAMPLES)
+    assert r.exit_code == 0 and "未变 13" in r.stdout
+
+
+def test_env_db_and_figures_formats(tmp_path, monkeypatch):
+    db = tmp_path / "env.db"
+    monkeypatch.setenv("CARESTATS_DB", str(db))
+    assert invoke("ingest", EXAMPLES).exit_code == 0
+    r = invoke("figures", "-o", tmp_path / "f.csv")
+    assert r.exit_code == 0, r.output
+    raw = (tmp_path / "f.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM so that WPS and Excel open it
+    text = raw.decode("utf-8-sig")
+    assert "A07,发放高龄津贴金额,元,1688720.00" in text
+    r = invoke("figures", "-o", tmp_path / "f.xlsx")
+    assert r.exit_code == 0, r.output
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "f.xlsx").active
+    assert [c.value for c in ws[1]][:4] == ["指标代码", "指标名称", "计量单位", "全县"]
+    r = invoke("figures")
+    assert r.exit_code == 0 and "1688720.00" in r.stdout
+
+
+def test_refused_file_exit_1_with_chinese_message(tmp_path):
+    bad = tmp_path / "大兴镇.xlsx"
+    bad.write_bytes(b"")
+    r = invoke("ingest", "--db", tmp_path / "c.db", bad)
+    assert r.exit_code == 1
+    assert "大兴镇.xlsx" in r.output and "空的" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_unreadable_cell_lands_but_exits_1(tmp_path):
+    values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
+    values["A13"] = "2000余"
+    path = write_table1(tmp_path / "大兴镇.xlsx", values=values)
+    r = invoke("ingest", "--db", tmp_path / "c.db", path)
+    assert r.exit_code == 1
+    assert "统计表!E18" in r.output and "估计数" in r.output
+    r = invoke("figures", "--db", tmp_path / "c.db", "--format", "json")
+    assert r.exit_code == 1 and "A13" in r.stderr
+    assert "A13" not in json.loads(r.stdout)["totals"]
+
+
+def test_usage_and_profile_errors_exit_2_and_debug_shows_traceback(tmp_path):
+    r = invoke("figures", "--db", tmp_path / "none.db")
+    assert r.exit_code == 2 and "找不到数据库文件" in r.output and "Traceback" not in r.output
+    r = invoke("figures", "--db", tmp_path / "none.db", "--debug")
+    assert r.exit_code == 2 and "Traceback" in r.output
+    r = invoke("ingest", "--db", tmp_path / "c.db", "--profile", tmp_path / "nope", EXAMPLES)
+    assert r.exit_code == 2 and "找不到配置目录" in r.output
+    r = invoke("figures", "--db", tmp_path / "c.db", "--format", "pdf")
+    assert r.exit_code == 2 and "不支持的格式" in r.output
+    r = invoke("ingest", "--no-such-option")
+    assert r.exit_code == 2
+
+
+def test_broken_profile_is_a_clear_error(tmp_path):
+    target = tmp_path / "县配置"
+    assert invoke("init", target).exit_code == 0
+    csv_path = target / "indicators.csv"
+    csv_path.write_text(
+        csv_path.read_text(encoding="utf-8").replace(",count,", ",counting,", 1), encoding="utf-8"
+    )
+    r = invoke("ingest", "--db", tmp_path / "c.db", "--profile", target, EXAMPLES)
+    assert r.exit_code == 2 and "indicators.csv 第 2 行" in r.output and "counting" in r.output
+
+
+def test_init_writes_an_editable_profile_used_by_profile_option(tmp_path, monkeypatch):
+    target = tmp_path / "另一个县"
+    r = invoke("init", target)
+    assert r.exit_code == 0 and (target / "profile.toml").is_file() and (target / "templates").is_dir()
+    assert invoke("init", target).exit_code == 2  # never overwrites
+    toml = target / "profile.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('county = "绿春县"', 'county = "元阳县"'), encoding="utf-8"
+    )
+    monkeypatch.setenv("CARESTATS_PROFILE", str(target))
+    assert invoke("ingest", "--db", tmp_path / "c.db", EXAMPLES).exit_code == 0
+    r = invoke("figures", "--db", tmp_path / "c.db", "--format", "json")
+    assert json.loads(r.stdout)["county"] == "元阳县"
+
+
+def test_installed_entry_point_runs_from_any_folder(tmp_path):
+    exe = Path(sys.executable).with_name("carestats")
+    if not exe.exists():  # pragma: no cover - the test venv always has it after pip install
+        raise AssertionError("carestats entry point not installed in this environment")
+    p = subprocess.run(
+        [str(exe), "ingest", "--db", "x.db", str(EXAMPLES)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "x.db").exists()
+
+
+def test_usage_errors_are_told_in_chinese_with_exit_2():
+    cases = [
+        (["ingest", "--nope"], "没有选项 --nope"),
+        (["ingest"], "缺少参数 PATHS"),
+        (["figures", "--year", "abc"], "--year 的值无效"),
+        (["nosuch"], "没有这个命令"),
+    ]
+    for args, words in cases:
+        p = subprocess.run([sys.executable, "-m", "carestats", *args], capture_output=True, text=True)
+        assert p.returncode == 2, (args, p.stderr)
+        assert words in p.stderr and "用法错误" in p.stderr and "Traceback" not in p.stderr

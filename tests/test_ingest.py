@@ -1,0 +1,317 @@
+"""ingest on real workbooks: each quirk of the 2025 returns in its own small file, into a real SQLite store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from carestats.figures import compute_figures
+from carestats.ingest import REFUSED, STORED, UNCHANGED, ingest_paths
+from carestats.reader import open_book
+from tests.workbooks import EXAMPLES, TOWNSHIPS, expected_2025, write_table1, write_table2, write_wide_table1
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def ingest_one(store, profile, path, **kw):
+    results = ingest_paths(store, profile, [path], **kw)
+    assert len(results) == 1
+    return results[0]
+
+
+def values_of(store, year=2025, unit=None, role="value"):
+    return {
+        (v.unit, v.code): v
+        for v in store.active_values(year)
+        if v.role == role and (unit is None or v.unit == unit)
+    }
+
+
+def expected_unit(unit):
+    exp = expected_2025()["units"][unit]
+    return {k: Decimal(str(v)) for k, v in exp.items() if not k.startswith("H")}
+
+
+def assert_unit_matches(store, unit):
+    got = {code: v.value for (_u, code), v in values_of(store, unit=unit).items() if not code.startswith("H")}
+    assert got == expected_unit(unit)
+
+
+# ---------------------------------------------------------------- the form as issued, and each quirk
+def test_form_as_issued(store, profile, tmp_path):
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx"))
+    assert (r.status, r.filer, r.table, r.year, r.values) == (STORED, "大兴镇", "表一", 2025, 29)
+    assert_unit_matches(store, "大兴镇")
+    v = values_of(store)[("大兴镇", "A02")]
+    assert (v.file, v.sheet, v.cell, v.raw) == ("大兴镇2025年一老一小统计表.xlsx", "统计表", "E7", "69")
+
+
+def test_no_code_column_other_spellings_and_qizhong_rows(store, profile, tmp_path):
+    names = {
+        "A02": "其中:纳入最低生活保障",
+        "A03": "其中：纳入残疾人两项补贴",
+        "A04": "其中:获得临时救助",
+        "A06": "80周岁以上高龄老人数",
+        "A07": "高龄津贴",
+        "C02": "其中:纳入最低生活保障",
+        "C03": "其中:纳入残疾人两项补贴",
+        "C04": "低保儿童数",
+        "C05": "孤儿数",
+        "B04": "养老服务床位",
+    }
+    path = write_table1(
+        tmp_path / "牛孔镇一老一小关爱服务情况统计表(2025).xlsx", "牛孔镇", codes=False, names=names
+    )
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED and r.problems == []
+    assert_unit_matches(store, "牛孔镇")
+    vals = values_of(store, unit="牛孔镇")
+    # the same words “其中:纳入最低生活保障” are A02 under 留守老人数 and C02 under 留守儿童数
+    assert vals[("牛孔镇", "A02")].cell == "D7"
+    assert vals[("牛孔镇", "C02")].value == Decimal(43)
+
+
+def test_text_numbers_full_width_and_separators(store, profile, tmp_path):
+    values = {k: v for k, v in expected_unit("平河镇").items()}
+    values = {k: str(int(v)) if v == v.to_integral_value() else str(v) for k, v in values.items()}
+    values["A12"] = "１１２８"
+    values["C09"] = "231,021"
+    values["B02"] = "４"
+    path = write_table1(tmp_path / "平河镇_2025_一老一小.xlsx", "平河镇", values=values)
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED and r.problems == []
+    assert_unit_matches(store, "平河镇")
+    assert values_of(store)[("平河镇", "A12")].raw == "１１２８"
+
+
+def test_money_in_wan_yuan_is_converted_exactly(store, profile, tmp_path):
+    exp = expected_unit("戈奎乡")
+    values = dict(exp)
+    units = {}
+    for code in ("A07", "A09", "A12", "C09"):
+        values[code] = float(exp[code] / 10000)
+        units[code] = "万元"
+    r = ingest_one(
+        store, profile, write_table1(tmp_path / "戈奎乡.xlsx", "戈奎乡", values=values, units=units)
+    )
+    assert r.status == STORED and r.problems == []
+    assert values_of(store)[("戈奎乡", "A07")].value == Decimal("132386.00")
+    assert_unit_matches(store, "戈奎乡")
+
+
+def test_blank_rows_instruction_sheet_first_and_subtitle(store, profile, tmp_path):
+    path = write_table1(
+        tmp_path / "骑马坝乡2025年一老一小统计表(终).xlsx",
+        "骑马坝乡",
+        blank_rows_after=("B01", "C07"),
+        instructions_first=True,
+        subtitle="(统计时段:2025年1月1日至2025年12月31日)",
+    )
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED and r.problems == []
+    assert_unit_matches(store, "骑马坝乡")
+    assert values_of(store)[("骑马坝乡", "A01")].cell == "E7"  # header moved down one row by the subtitle
+
+
+def test_formula_with_cached_value_made_by_libreoffice(store, profile):
+    r = ingest_one(store, profile, FIXTURES / "formula-cached-三猛乡.xlsx")
+    assert r.status == STORED and r.problems == []
+    v = values_of(store)[("三猛乡", "A10")]
+    assert v.value == Decimal(28) and v.cell == "E15"
+
+
+def test_formula_without_cached_value_is_a_located_problem(store, profile, tmp_path):
+    def formula(ws):
+        for row in ws.iter_rows():
+            if row[1].value == "A10":
+                row[4].value = "=14+14"  # openpyxl stores no cached value
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "三猛乡.xlsx", "三猛乡", edit=formula))
+    assert r.status == STORED  # lands, so that check can show every problem at once
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem) == ("E15", "A10", "formula-no-cache")
+    v = values_of(store)[("三猛乡", "A10")]
+    assert v.value is None and v.raw == "=14+14"
+
+
+def test_approximate_and_blank_values_are_stored_as_text_with_problems(store, profile, tmp_path):
+    values = dict(expected_unit("半坡乡"))
+    values["A13"] = "2000余"
+    values["A10"] = None
+    r = ingest_one(store, profile, write_table1(tmp_path / "半坡乡.xlsx", "半坡乡", values=values))
+    assert {(p.code, p.problem) for p in r.problems} == {("A13", "approximate"), ("A10", "blank")}
+    vals = values_of(store)
+    assert vals[("半坡乡", "A13")].value is None and vals[("半坡乡", "A13")].raw == "2000余"
+    fig = compute_figures(store, profile, 2025)
+    assert "A13" not in fig.totals and "A13" in fig.incomplete  # never summed as if it were 0
+
+
+def test_wide_table2_with_merged_header_and_total_row(store, profile, tmp_path):
+    r = ingest_one(store, profile, write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx"))
+    assert (r.status, r.filer, r.table) == (STORED, "县卫生健康局", "表二")
+    vals = values_of(store)
+    assert vals[("大兴镇", "H03")].value == Decimal("98.58")
+    assert vals[("平河镇", "H03")].value == Decimal("98.10")  # shown as 98.1
+    assert vals[("骑马坝乡", "H03")].value == Decimal("98.00")  # shown as 98
+    assert vals[("大兴镇", "H01")].cell == "C6"
+    totals = values_of(store, role="total")
+    assert totals[("合计", "H03")].value == Decimal("97.78")
+    assert {u for u, _c in vals} == set(TOWNSHIPS)  # 合计 is never a unit
+    fig = compute_figures(store, profile, 2025)
+    assert fig.totals["H01"] == 15147 and fig.totals["H03"] == Decimal("97.78")
+
+
+def test_county_compiled_table1_one_township_a_row_in_wan_yuan_with_old_names(store, profile, tmp_path):
+    exp = expected_2025()["units"]
+    codes = ["A01", "A05", "A07", "C09"]
+    rows = {}
+    for unit in TOWNSHIPS:
+        label = {"平河镇": "平河乡", "牛孔镇": "牛孔乡", "大兴镇": "大兴"}.get(unit, unit)
+        rows[label] = {
+            c: (float(Decimal(exp[unit][c]) / 10000) if c in ("A07", "C09") else exp[unit][c]) for c in codes
+        }
+    r = ingest_one(store, profile, write_wide_table1(tmp_path / "绿春县2025年汇总.xlsx", rows))
+    assert (r.status, r.filer, r.table) == (STORED, "县民政局", "表一")
+    assert sorted(r.units) == sorted(TOWNSHIPS)
+    vals = values_of(store)
+    assert vals[("平河镇", "A07")].value == Decimal(exp["平河镇"]["A07"])
+    assert vals[("大兴镇", "C09")].value == Decimal("405550.00")
+    fig = compute_figures(store, profile, 2025)
+    assert fig.totals["A07"] == Decimal("1688720.00")
+
+
+def test_xls_made_by_libreoffice_with_old_township_name(store, profile):
+    r = ingest_one(store, profile, FIXTURES / "old-name-平河乡2025年一老一小统计表.xls")
+    assert (r.status, r.filer) == (STORED, "平河镇")
+    assert r.problems == []
+    assert_unit_matches(store, "平河镇")
+    assert open_book(FIXTURES / "old-name-平河乡2025年一老一小统计表.xls").kind == "xls"
+
+
+def test_csv_in_gbk_and_utf8_bom(store, profile, tmp_path):
+    rows = [
+        "表三",
+        "绿春县2025年县民政局本级“一老一小”工作情况表",
+        "填报单位(盖章):县民政局,,,,填报日期:2026年1月10日",
+        "序号,指标代码,指标名称,计量单位,2025年,备注",
+    ]
+    exp = expected_2025()["units"]["县民政局"]
+    for i, code in enumerate(("D01", "D02", "D03", "D04", "D05", "D06", "D07", "B04"), start=1):
+        rows.append(
+            f"{i},{code},{profile.indicators[code].name},{profile.indicators[code].unit},{exp[code]},"
+        )
+    text = "\r\n".join(rows) + "\r\n"
+    gbk = tmp_path / "县民政局 本级 2025.csv"
+    gbk.write_bytes(text.encode("gbk"))
+    r = ingest_one(store, profile, gbk)
+    assert (r.status, r.filer, r.table, r.values) == (STORED, "县民政局", "表三", 8)
+    assert values_of(store)[("县民政局", "D05")].value == Decimal("4278000.00")
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    r2 = ingest_one(store, profile, bom)  # other bytes, same unit and year: refused, naming the first file
+    assert r2.status == REFUSED and "县民政局 本级 2025.csv" in r2.message
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_bytes(text.encode("utf-8"))
+    r3 = ingest_one(store, profile, utf8, replace=True)
+    assert r3.status == STORED and values_of(store)[("县民政局", "D05")].value == Decimal("4278000.00")
+
+
+# ---------------------------------------------------------------- identification
+def test_copied_neighbours_file_names_both_units(store, profile, tmp_path):
+    path = write_table1(tmp_path / "大水沟乡2025年一老一小统计表.xlsx", "戈奎乡")
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED
+    assert "戈奎乡" in r.message and "大水沟乡" in r.message
+    assert store.counts() == (0, 0)
+
+
+def test_year_from_title_and_header_conflict(store, profile, tmp_path):
+    path = write_table1(tmp_path / "大兴镇.xlsx", value_header="2024年")
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED and "2024" in r.message and "2025" in r.message
+
+
+def test_year_option_must_agree_and_fill_date_is_not_the_year(store, profile, tmp_path):
+    path = write_table1(tmp_path / "大兴镇.xlsx")
+    assert ingest_one(store, profile, path, year=2024).status == REFUSED
+    r = ingest_one(store, profile, path)
+    assert r.year == 2025  # 填报日期:2026年1月7日 is not the data year
+
+
+def test_year_only_from_option_when_the_form_has_none(store, profile, tmp_path):
+    path = write_table1(
+        tmp_path / "大兴镇.xlsx", title="绿春县大兴镇“一老一小”关爱服务情况统计表", value_header="本年数值"
+    )
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED and "--year" in r.message
+    assert ingest_one(store, profile, path, year=2025).status == STORED
+
+
+def test_unknown_row_lists_closest_names_and_refuses_the_file(store, profile, tmp_path):
+    path = write_table1(tmp_path / "大兴镇.xlsx", codes=False, names={"A06": "高龄老人人数统计"})
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED
+    assert "统计表!B11" in r.message and "高龄老人人数统计" in r.message and "A06" in r.message
+    assert store.counts() == (0, 0)
+
+
+# ---------------------------------------------------------------- history and transactions
+def test_same_file_twice_is_a_noop(store, profile, tmp_path):
+    path = write_table1(tmp_path / "大兴镇.xlsx")
+    assert ingest_one(store, profile, path).status == STORED
+    before = store.counts()
+    r = ingest_one(store, profile, path)
+    assert r.status == UNCHANGED and "未重复汇入" in r.message
+    assert store.counts() == before
+
+
+def test_second_file_for_same_unit_is_refused_then_replaced_with_history(store, profile, tmp_path):
+    first = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx")
+    assert ingest_one(store, profile, first).status == STORED
+    values = dict(expected_unit("大兴镇"))
+    values["A01"] = 570
+    second = write_table1(tmp_path / "大兴镇2025年一老一小统计表(修改).xlsx", values=values)
+    r = ingest_one(store, profile, second)
+    assert r.status == REFUSED and "大兴镇2025年一老一小统计表.xlsx" in r.message and "--replace" in r.message
+    assert values_of(store)[("大兴镇", "A01")].value == 569
+    r = ingest_one(store, profile, second, replace=True)
+    assert r.status == STORED and [s.file_name for s in r.superseded] == ["大兴镇2025年一老一小统计表.xlsx"]
+    assert values_of(store)[("大兴镇", "A01")].value == 570
+    subs = store.submissions(2025)
+    assert [s.status for s in subs] == ["superseded", "active"]
+    assert subs[0].superseded_by == subs[1].id
+
+
+def test_bad_file_never_damages_the_store(store, profile, tmp_path):
+    ingest_paths(store, profile, [write_table1(tmp_path / "大兴镇.xlsx")])
+    before = [(v.unit, v.code, v.value) for v in store.active_values(2025)]
+    bad = tmp_path / "牛孔镇.xlsx"
+    bad.write_bytes(b"PK\x03\x04 this is half a zip")
+    results = ingest_paths(store, profile, [bad, write_table1(tmp_path / "戈奎乡.xlsx", "戈奎乡")])
+    assert [r.status for r in results] == [REFUSED, STORED]  # one bad file does not stop the others
+    assert "牛孔镇.xlsx" in results[0].message
+    after = [(v.unit, v.code, v.value) for v in store.active_values(2025) if v.unit == "大兴镇"]
+    assert after == before
+
+
+def test_the_thirteen_example_returns(example_store, profile):
+    fig = compute_figures(example_store, profile, 2025)
+    assert fig.to_json() == expected_2025()
+    assert fig.incomplete == {}
+
+
+def test_examples_bundled_are_the_shared_returns():
+    from tests.workbooks import SHARED
+
+    shared = sorted(p.name for p in (SHARED / "returns" / "2025").glob("*.xlsx"))
+    assert sorted(p.name for p in EXAMPLES.glob("*.xlsx")) == shared
+    for name in shared:
+        assert (EXAMPLES / name).read_bytes() == (SHARED / "returns" / "2025" / name).read_bytes()
+
+
+@pytest.mark.parametrize("label", ["乡镇", "乡(镇)", "单位"])
+def test_table2_unit_column_spellings(store, profile, tmp_path, label):
+    r = ingest_one(store, profile, write_table2(tmp_path / "县卫健局.xlsx", unit_label=label))
+    assert r.status == STORED and len(r.units) == 9
