@@ -460,7 +460,7 @@ def _rate_one(
         )
     else:
         parts = "各乡镇" if all(_is_township(ctx, r.unit) for r in inputs[num_code]) else "各行"
-        average = _average_note(rows or [], reported.value, ind.decimals, parts)
+        average = _average_note(rows or [], reported.value, ind.decimals, f"{parts}{ind.name}")
         message = (
             f"合计行{ind.name}应为 {_show(expected)},填报 {_show(reported.value)}{average};"
             f"按{parts}之和计算:{num_code} {_show(num)} ÷ {den_code} {_show(den)} × {rate.scale} = {shown_exact}{approx}。"
@@ -479,15 +479,15 @@ def _sum_intervals(items: list[Interval]) -> Interval:
     return Interval(lo, hi, all(i.lo_closed for i in items), all(i.hi_closed for i in items))
 
 
-def _average_note(rows: list[StoredValue], reported: Decimal, places: int, parts: str) -> str:
-    """“(疑为各乡镇管理率的平均数)” when the reported total rate is the plain mean of the row rates."""
+def _average_note(rows: list[StoredValue], reported: Decimal, places: int, what: str) -> str:
+    """“(疑为各乡镇健康管理率的平均数 97.66)” when the reported total rate is the plain mean of the row rates."""
     values = [r.value for r in rows if r.value is not None]
     if not values or len(values) != len(rows):
         return ""
     with decimal.localcontext(CONTEXT):
         mean = sum(values, Decimal(0)) / len(values)
     if Interval.rounded(reported, places).overlaps(Interval.point(mean)):
-        return f"(疑为{parts}比率的平均数 {fmt_number(mean, places)})"
+        return f"(疑为{what}的平均数 {fmt_number(mean, places)})"
     return ""
 
 
