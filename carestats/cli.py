@@ -221,13 +221,13 @@ def ingest(
                     )
             else:
                 results = ingest_paths(store, prof, paths, year=year, replace=replace)
-            _print_ingest(results)
+            _print_ingest(results, debug)
             return exit_code(results)
 
     run(debug, body)
 
 
-def _print_ingest(results) -> None:
+def _print_ingest(results, debug: bool = False) -> None:
     from carestats.ingest import REFUSED, SKIPPED, STORED, UNCHANGED
 
     labels = {STORED: "已汇入", UNCHANGED: "未变(已汇入过)", REFUSED: "拒收", SKIPPED: "跳过"}
@@ -254,6 +254,8 @@ def _print_ingest(results) -> None:
         out.print(table)
     for r in results:
         if r.status == REFUSED:
+            if debug and r.trace:
+                err.print(r.trace, markup=False, highlight=False)
             err.print(f"[red]拒收[/] {r.message}", markup=True)
         elif r.status == SKIPPED:
             err.print(f"跳过 {r.message}")

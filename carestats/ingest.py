@@ -8,6 +8,7 @@ message and never damages what is already stored; one bad file does not stop the
 from __future__ import annotations
 
 import hashlib
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ class FileResult:
     problems: list[CellProblem] = field(default_factory=list)
     superseded: list[Submission] = field(default_factory=list)
     code: str = ""  # refusal code (reader/layout/conflict) for tests and JSON
+    trace: str = ""  # the traceback behind a refusal, shown only with --debug
 
     @property
     def ok(self) -> bool:
@@ -114,12 +116,16 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
             )
         return Prepared(path, sha, found[0])
     except ReadError as exc:
-        return FileResult(path, REFUSED, exc.message, code=exc.code)
+        return FileResult(path, REFUSED, exc.message, code=exc.code, trace=traceback.format_exc())
     except LayoutError as exc:
-        return FileResult(path, REFUSED, exc.message, code="layout")
+        return FileResult(path, REFUSED, exc.message, code="layout", trace=traceback.format_exc())
     except OSError as exc:
         return FileResult(
-            path, REFUSED, f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件", code="os"
+            path,
+            REFUSED,
+            f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件",
+            code="os",
+            trace=traceback.format_exc(),
         )
 
 

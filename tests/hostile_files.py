@@ -133,7 +133,10 @@ def zip_bomb(path: Path, inflated_mb: int = 1100) -> Path:
     """A workbook whose sheet XML inflates to ``inflated_mb`` MB (whitespace in sheetData) from a small file."""
     base = _valid(path.with_name("base-" + path.name))
     chunk = b" " * (1 << 20)
-    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+    with (
+        zipfile.ZipFile(base) as zin,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout,
+    ):
         for info in zin.infolist():
             if info.filename != "xl/worksheets/sheet1.xml":
                 zout.writestr(info.filename, zin.read(info.filename))
@@ -202,7 +205,7 @@ def laughs_in_sheet(path: Path) -> Path:
 
 
 # ---------------------------------------------------------------- 9
-VBA_MARKER = b"Attribute VB_Name = \"Module1\"\r\nSub Auto_Open()\r\n  Shell \"calc.exe\"\r\nEnd Sub\r\n"
+VBA_MARKER = b'Attribute VB_Name = "Module1"\r\nSub Auto_Open()\r\n  Shell "calc.exe"\r\nEnd Sub\r\n'
 
 
 def xlsm_with_macro(path: Path) -> Path:
