@@ -416,3 +416,18 @@ def test_text_from_returns_never_a_formula_in_outputs(tmp_path):
     assert "Traceback" not in r.stderr, r.stderr
     assert (out / "a.xlsx").exists(), r.stderr
     assert assert_no_formula_xlsx(out / "a.xlsx") > 0  # file and sheet names starting with = and @, as text
+
+
+def test_the_memory_cap_has_teeth(tmp_path):
+    """Without the sparse reader (max_cells raised past the stray cell), calamine dies under the cap: the
+    bounded tests above would fail if a reader built a dense grid."""
+    prof = tmp_path / "profile"
+    shutil.copytree(PROFILE_DIR, prof)
+    toml = prof / "profile.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("max_cells = 2000000", "max_cells = 100000000000000"),
+        encoding="utf-8",
+    )
+    path = h.stray_far_cell(tmp_path / "大兴镇2024年一老一小统计表.xlsx")
+    p = carestats("ingest", "--db", tmp_path / "x.db", "--profile", prof, path)
+    assert p.returncode not in (0, 1)
