@@ -152,6 +152,39 @@ def zip_bomb(path: Path, inflated_mb: int = 1100) -> Path:
     return path
 
 
+def zip_bomb_lying(path: Path, inflated_mb: int = 1100) -> Path:
+    """The sheet inflates to ``inflated_mb`` MB but the zip headers declare 1000 bytes: the directory check
+    sees nothing, so only a reader that stops at the declared size survives it."""
+    import struct
+
+    base = _valid(path.with_name("base-" + path.name))
+    member = "xl/worksheets/sheet1.xml"
+    with (
+        zipfile.ZipFile(base) as zin,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout,
+    ):
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename != member:
+                zout.writestr(info.filename, data)
+                continue
+            with zout.open(member, "w") as fh:
+                for _ in range(inflated_mb):
+                    fh.write(b" " * (1 << 20))  # whitespace before the root element: well-formed XML
+                fh.write(data)
+    base.unlink()
+    raw = bytearray(path.read_bytes())
+    name = member.encode()
+    at = raw.find(name)
+    while at >= 0:
+        for sig, size_at, fixed in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+            if raw[at - fixed : at - fixed + 4] == sig:
+                struct.pack_into("<I", raw, at - fixed + size_at, 1000)
+        at = raw.find(name, at + 1)
+    path.write_bytes(bytes(raw))
+    return path
+
+
 # ---------------------------------------------------------------- 8
 LAUGHS = (
     b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
@@ -262,6 +295,7 @@ REFUSED_MAKERS: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "4 会议纪要": ("会议纪要.xlsx", meeting_notes),
     "5 公式无缓存值": ("公式.xlsx", formula_no_cache),
     "7 压缩炸弹 1.1 GB": ("炸弹.xlsx", zip_bomb),
+    "7 压缩炸弹,头部谎报大小": ("谎报炸弹.xlsx", zip_bomb_lying),
     "8 实体膨胀 sharedStrings": ("实体1.xlsx", laughs_in_shared_strings),
     "8 实体膨胀 sheet": ("实体2.xlsx", laughs_in_sheet),
 }

@@ -171,6 +171,16 @@ def test_zip_bomb_refused_from_declared_sizes(db, bomb):
     assert snapshot(db) == before
 
 
+def test_zip_bomb_lying_about_its_size_refused_in_bounded_memory(db, tmp_path):
+    path = h.zip_bomb_lying(tmp_path / "谎报炸弹.xlsx")
+    before = snapshot(db)
+    p = carestats("ingest", "--db", db, path)
+    assert p.returncode == 1, p.stderr
+    line = refused_line(p.stderr, path.name)
+    assert "损坏" in line and "请" in line and "Traceback" not in p.stderr
+    assert snapshot(db) == before
+
+
 def test_size_limit_comes_from_the_profile(db, tmp_path):
     """[limits] max_uncompressed_mb is data: a profile with a lower limit refuses an ordinary return."""
     prof = tmp_path / "profile"
