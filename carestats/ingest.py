@@ -17,7 +17,7 @@ from carestats.errors import CarestatsError
 from carestats.layout import LayoutError, Record, SheetReturn, is_instruction_sheet, read_sheet
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
-from carestats.store import Conflict, NewValue, Store, Submission
+from carestats.store import Conflict, Duplicate, NewValue, Store, Submission
 from carestats.values import PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
@@ -161,12 +161,7 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
     )
     same = store.find_active_sha(prep.sha256)
     if same is not None:
-        base.status, base.message = (
-            UNCHANGED,
-            f"{path.name}:与已汇入的 {same.file_name} 内容完全相同,未重复汇入",
-        )
-        base.values = 0
-        return base
+        return _unchanged(base, same)
     try:
         _id, superseded = store.add_submission(
             file_name=path.name,
@@ -179,6 +174,8 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
             values=_new_values(ret.records),
             replace=replace,
         )
+    except Duplicate as exc:  # a concurrent ingest stored the same file first
+        return _unchanged(base, exc.existing)
     except Conflict as exc:
         holders: dict[int, tuple[Submission, list[str]]] = {}
         for unit, code, sub in exc.clashes:
@@ -217,6 +214,13 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
     ]
     if superseded:
         base.message = "替换了 " + "、".join(s.file_name for s in superseded) + "(原文件保留在历史中)"
+    return base
+
+
+def _unchanged(base: FileResult, same: Submission) -> FileResult:
+    base.status = UNCHANGED
+    base.message = f"{base.path.name}:与已汇入的 {same.file_name} 内容完全相同,未重复汇入"
+    base.values = 0
     return base
 
 

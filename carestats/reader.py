@@ -279,8 +279,9 @@ def _read_member(path: Path, zf: zipfile.ZipFile, member: str) -> bytes:
             "请报送单位重新发送,或用 WPS/Excel 打开后另存一份",
             "corrupt",
         ) from exc
-    head = data[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    # anywhere, not just the first bytes: a prolog can be padded with comments; in genuine XML text “<” is
+    # always escaped, so these markers only ever mean a declaration (a fast memchr scan, no parsing)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ReadError(
             path,
             f"文件内部的 {member} 含有 XML 实体声明(DOCTYPE/ENTITY),可能是恶意构造的文件",

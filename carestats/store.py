@@ -20,6 +20,7 @@ from carestats.errors import StoreError
 ENV_DB = "CARESTATS_DB"
 DEFAULT_DB = "carestats.db"
 BUSY_TIMEOUT_MS = 60_000
+ENV_BUSY = "CARESTATS_BUSY_TIMEOUT_MS"
 
 MIGRATIONS: list[str] = [
     # 1: submissions and values
@@ -120,14 +121,31 @@ class Conflict(Exception):
         self.clashes = clashes
 
 
+class Duplicate(Exception):
+    """The same file (by SHA-256) is already an active submission: nothing to store."""
+
+    def __init__(self, existing: Submission):
+        super().__init__("duplicate")
+        self.existing = existing
+
+
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another one (CARESTATS_BUSY_TIMEOUT_MS, default 60 s)."""
+    try:
+        return max(0, int(os.environ.get(ENV_BUSY, BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: sqlite3.Connection, path: Path, busy_ms: int = BUSY_TIMEOUT_MS):
         self.conn = conn
         self.path = path
+        self.busy_ms = busy_ms
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
@@ -141,12 +159,13 @@ class Store:
         if path.parent and not path.parent.exists():
             raise StoreError(f"数据库所在的文件夹 {path.parent} 不存在")
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            busy_ms = busy_timeout_ms()
+            conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            store = cls(conn, path)
+            store = cls(conn, path, busy_ms)
             store._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -208,8 +227,17 @@ class Store:
         and year, unless ``replace``: then those submissions are marked superseded (kept in the history).
         """
         values = list(values)
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # still locked after the busy timeout
+            raise StoreError(
+                f"数据库 {self.path} 正被另一个 carestats 程序写入,等待 {self.busy_ms // 1000} 秒后仍未释放。"
+                f"{file_name} 及之后的文件没有写入,之前的文件已完整保存;请等对方完成后重新运行"
+            ) from exc
+        try:
+            same = self.find_active_sha(sha256)
+            if same is not None:  # another ingest stored this very file since the caller looked
+                raise Duplicate(same)
             keys = {(v.unit, v.code) for v in values if v.role == "value"}
             clashes = self._clashes(year, keys)
             totals = {(v.unit, v.code, table) for v in values if v.role == "total"}

@@ -237,6 +237,19 @@ def laughs_in_sheet(path: Path) -> Path:
     return path
 
 
+def laughs_after_padding(path: Path) -> Path:
+    """The DOCTYPE behind 8 KB of comment in the prolog, past where a reader might only peek."""
+    base = _valid(path.with_name("base-" + path.name))
+    with zipfile.ZipFile(base) as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    xml = xml.split(b"?>", 1)[-1] if xml.startswith(b"<?xml") else xml
+    xml = xml.replace(b"<v>", b"<v>&lol9;", 1)
+    padded = b'<?xml version="1.0"?>\n<!--' + b" " * 8192 + b"-->\n" + LAUGHS.split(b"?>", 1)[1] + xml
+    _rezip(base, path, {"xl/worksheets/sheet1.xml": padded})
+    base.unlink()
+    return path
+
+
 # ---------------------------------------------------------------- 9
 VBA_MARKER = b'Attribute VB_Name = "Module1"\r\nSub Auto_Open()\r\n  Shell "calc.exe"\r\nEnd Sub\r\n'
 
@@ -298,6 +311,7 @@ REFUSED_MAKERS: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "7 压缩炸弹,头部谎报大小": ("谎报炸弹.xlsx", zip_bomb_lying),
     "8 实体膨胀 sharedStrings": ("实体1.xlsx", laughs_in_shared_strings),
     "8 实体膨胀 sheet": ("实体2.xlsx", laughs_in_sheet),
+    "8 实体声明藏在 8 KB 注释后": ("实体3.xlsx", laughs_after_padding),
 }
 READ_MAKERS: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "6 XFD1048576 的空格": ("远处单元格.xlsx", stray_far_cell),

@@ -116,6 +116,7 @@ REFUSED = [
     ("会议纪要.xlsx", h.meeting_notes, "no-return", ["没有找到可识别的报表", "请确认"]),
     ("实体1.xlsx", h.laughs_in_shared_strings, "xml-entities", ["sharedStrings.xml", "实体", "已拒绝"]),
     ("实体2.xlsx", h.laughs_in_sheet, "xml-entities", ["sheet1.xml", "实体", "已拒绝"]),
+    ("实体3.xlsx", h.laughs_after_padding, "xml-entities", ["sheet1.xml", "实体", "已拒绝"]),
 ]
 
 
@@ -329,6 +330,33 @@ def test_two_ingests_at_once_both_finish(tmp_path):
     import json
 
     assert json.loads(f.stdout) == expected_2025()
+
+
+def test_ingest_waiting_too_long_for_another_says_so(db, tmp_path):
+    """Another writer holds the store past the busy timeout: a Chinese line, nothing half-written."""
+    path = h.stray_far_cell(tmp_path / "大兴镇2024年一老一小统计表.xlsx")
+    before = snapshot(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CARESTATS_BUSY_TIMEOUT_MS": "300"}
+        p = subprocess.run(
+            [sys.executable, "-m", "carestats", "ingest", "--db", str(db), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=HANG_TIMEOUT,
+            preexec_fn=_cap,
+            cwd=ROOT,
+            env=env,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert p.returncode == 2, p.stderr
+    assert "正被另一个 carestats 程序写入" in p.stderr and path.name in p.stderr and "重新运行" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert snapshot(db) == before and integrity(db) == "ok"
+    assert carestats("ingest", "--db", db, path).returncode == 0  # once free, it carries on
 
 
 # ---------------------------------------------------------------- case 13: no formula from input in outputs
