@@ -35,6 +35,7 @@ from carestats.figures import Figures, compute_figures
 from carestats.letter import (
     COUNTY_SCOPE,
     Figure,
+    FigureNotAvailable,
     LetterSpec,
     letter_filters,
     load_spec,
@@ -42,7 +43,6 @@ from carestats.letter import (
     render_letter,
 )
 from carestats.letter_read import (
-    UNIT_GROUPS,
     LetterText,
     Paragraph,
     WrittenFigure,
@@ -50,6 +50,7 @@ from carestats.letter_read import (
     normalise,
     precision,
     read_letter,
+    unit_group,
 )
 from carestats.profile import Indicator, Profile
 from carestats.resources import examples_dir
@@ -183,17 +184,18 @@ def check_letter(
     if year is None:
         year = spec_obj.year if spec_obj else _latest_year(store)
     figures = compute_figures(store, profile, year)
-    written = find_figures(letter)
+    units = profile_units(profile)
+    written = find_figures(letter, units)
     result = LetterCheck(letter, year, spec_obj.path if spec_obj else None, notes=notes)
 
     aligned: dict[int, tuple[Figure | None, str]] = {}
     if spec_obj is not None:
         try:
             rendered = render_marked(spec_obj, figures, profile, year)
-        except CarestatsError as exc:
+        except FigureNotAvailable as exc:  # the data lack a figure the template prints: words still work
             notes.append(f"无法按答复函模板生成对照文本({exc.message.rstrip('。')}),改为按文字对应指标。")
         else:
-            aligned, result.unmatched = align(letter, written, rendered)
+            aligned, result.unmatched = align(letter, written, rendered, units)
     matcher = WordMatcher(profile)
     for i, w in enumerate(written):
         par = letter.paragraphs[w.paragraph]
@@ -217,6 +219,11 @@ def check_letter(
                     candidates = tuple(contenders)
         result.checks.append(_check_one(w, par, context, tie, candidates, profile, figures))
     return result
+
+
+def profile_units(profile: Profile) -> frozenset[str]:
+    """The 计量单位 of the profile's indicators (元 and % included), so a county's own unit words count."""
+    return frozenset(ind.unit for ind in profile.indicators.values())
 
 
 def _latest_year(store: Store) -> int:
@@ -332,14 +339,14 @@ MIN_CONTEXT = 2  # a figure is aligned only inside a matching run with this many
 
 
 def align(
-    letter: LetterText, written: Sequence[WrittenFigure], rendered: Rendered
+    letter: LetterText, written: Sequence[WrittenFigure], rendered: Rendered, units: Iterable[str] = ()
 ) -> tuple[dict[int, tuple[Figure | None, str]], list[str]]:
     """Letter figure index → (the template's figure at the same place, as the template prints it);
     the figure is None where the number is the template's own words.
 
     Also returns the template's figures that have no figure at their place in the letter.
     """
-    their = find_figures(rendered.text)
+    their = find_figures(rendered.text, units)
     their_fig: list[Figure | None] = []
     for f in their:
         hit = None
@@ -451,11 +458,11 @@ class WordMatcher:
             self.spellings[ind.code] = found
 
     def candidates(self, unit_word: str) -> list[str]:
-        group = UNIT_GROUPS.get(unit_word)
+        group = unit_group(unit_word)
         return [
             code
             for code, ind in self.profile.indicators.items()
-            if group is not None and UNIT_GROUPS.get(ind.unit, ind.unit) == group and self.spellings[code]
+            if unit_group(ind.unit) == group and self.spellings[code]
         ]
 
     def tie(
@@ -477,11 +484,16 @@ class WordMatcher:
         codes = self.candidates(w.unit)
         if not codes:
             return None, []
-        use_after = UNIT_GROUPS.get(w.unit) not in NO_AFTER_WORDS
+        use_after = unit_group(w.unit) not in NO_AFTER_WORDS
         after = _after(norm, spans, own, BOUNDS[1]) if use_after else ""
         sentence = _pairs(
             _before(norm, spans, own, 3) + " " + _after(norm, spans, own, BOUNDS[3], cross=True)
         )
+        # Wider windows reach words that describe other figures (“发放宣传资料2000余份,建成3个示范点”):
+        # a name found there must share a pair with the words of the figure's own clause. Not so after
+        # another figure (“活动52场次9000余人次”, “2次46余所学校60000余名学生”): those words are shared
+        # with, or belong to, the figure before.
+        anchor = frozenset() if _after_figure(norm, spans, own) else _pairs(_before(norm, spans, own, 1))
         restricted: set[str] | None = None
         contenders: list[str] = []
         for level in (1, 2, 3):
@@ -489,6 +501,8 @@ class WordMatcher:
             scored = []
             for code in codes:
                 if restricted is not None and code not in restricted:
+                    continue
+                if level > 1 and restricted is None and anchor and not self._anchored(code, anchor):
                     continue
                 best = self._score(code, words, sentence)
                 if best is not None:
@@ -501,6 +515,9 @@ class WordMatcher:
             contenders = [s.code for s in scored if s.score * MARGIN > scored[0].score]
             restricted = set(contenders)
         return None, contenders
+
+    def _anchored(self, code: str, anchor: frozenset[str]) -> bool:
+        return any(sp.main & anchor for sp in self.spellings[code])
 
     def _score(self, code: str, words: frozenset[str], sentence: frozenset[str]) -> _Score | None:
         """m²/n for the best spelling (m of its n pairs in the words) plus the same for its bracketed
@@ -529,6 +546,18 @@ def _before(norm: str, spans: list[tuple[int, int]], own: int, level: int) -> st
     while i > 0 and norm[i - 1] not in bounds and not (level == 1 and i in ends):
         i -= 1
     return _cut(norm, spans, own, i, start)
+
+
+def _after_figure(norm: str, spans: list[tuple[int, int]], own: int) -> bool:
+    """Whether the figure's clause begins right after another figure (no delimiter between them)."""
+    start = spans[own][0]
+    ends = {e for k, (_s, e) in enumerate(spans) if k != own}
+    i = start
+    while i > 0 and norm[i - 1] not in BOUNDS[1]:
+        if i in ends:
+            return True
+        i -= 1
+    return i in ends
 
 
 def _after(norm: str, spans: list[tuple[int, int]], own: int, bounds: set[str], cross: bool = False) -> str:
@@ -616,7 +645,7 @@ def _exact_text(w: WrittenFigure, tie: Tie) -> str:
         return numfmt.yuan(d)
     if tie.indicator.kind == "rate":
         return numfmt.percent(d)
-    unit = w.unit if UNIT_GROUPS.get(w.unit) == UNIT_GROUPS.get(tie.indicator.unit) else tie.indicator.unit
+    unit = w.unit if unit_group(w.unit) == unit_group(tie.indicator.unit) else tie.indicator.unit
     return _fmt(d) + unit
 
 
@@ -630,7 +659,7 @@ def judge(w: WrittenFigure, tie: Tie) -> tuple[str, str | None, str]:
     ind = tie.indicator
     if tie.value is None:
         return UNVERIFIABLE, None, f"该指标没有{tie.scope}数({tie.missing})"
-    if UNIT_GROUPS.get(w.unit) != UNIT_GROUPS.get(ind.unit, ind.unit):
+    if unit_group(w.unit) != unit_group(ind.unit):
         why = f"单位“{w.unit}”与指标的计量单位“{ind.unit}”不符"
         return WRONG, tie.printed or _exact_text(w, tie), why
     if w.kind == "mixed":
@@ -723,7 +752,7 @@ def _check_one(
     if tie is None:
         msg = f"信中‘{w.text}’没有对应到指标,未核对(“{context}”)"
         if candidates:
-            options = "或".join(
+            options = " 或 ".join(
                 f"{c} {profile.indicators[c].name}({_candidate_value(profile, figures, c)})"
                 for c in candidates
             )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from carestats.errors import CarestatsError, UsageError
@@ -24,7 +26,6 @@ UNIT_WORDS = (
     "个百分点",
     "人次",
     "场次",
-    "名次",
     "元",
     "%",
     "人",
@@ -83,16 +84,25 @@ QUALIFIER_KIND = {
 
 _IGNORED = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
-_FIGURE = re.compile(
-    r"(?<![0-9A-Za-z./_\-#])"
-    r"(?P<pre>" + "|".join(PRE_QUALIFIERS) + r")?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?P<q1>余|多)?"
-    r"(?P<mult>[万亿])?"
-    r"(?P<q2>余|多)?"
-    r"(?P<unit>" + "|".join(re.escape(u) for u in UNIT_WORDS) + r")"
-    r"(?P<post>" + "|".join(POST_QUALIFIERS) + r")?"
-)
+
+def unit_group(word: str) -> str:
+    """What a unit word states (people, money …); a word of a profile's own (亩, 辆) is its own group."""
+    return UNIT_GROUPS.get(word, word)
+
+
+@lru_cache(maxsize=8)
+def _figure_pattern(extra: frozenset[str]) -> re.Pattern[str]:
+    units = sorted(set(UNIT_WORDS) | {u for u in extra if u and "万" not in u}, key=lambda u: (-len(u), u))
+    return re.compile(
+        r"(?<![0-9A-Za-z./_\-#])"
+        r"(?P<pre>" + "|".join(PRE_QUALIFIERS) + r")?"
+        r"(?P<num>\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?)"
+        r"(?P<q1>余|多)?"
+        r"(?P<mult>[万亿])?"
+        r"(?P<q2>余|多)?"
+        r"(?P<unit>" + "|".join(re.escape(u) for u in units) + r")"
+        r"(?P<post>" + "|".join(POST_QUALIFIERS) + r")?"
+    )
 
 
 class LetterReadError(CarestatsError):
@@ -138,8 +148,8 @@ class WrittenFigure:
     qualifier: str | None
 
     @property
-    def group(self) -> str | None:
-        return UNIT_GROUPS.get(self.unit)
+    def group(self) -> str:
+        return unit_group(self.unit)
 
     @property
     def value(self) -> Decimal:
@@ -303,19 +313,20 @@ def normalise(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-def find_figures(letter: LetterText) -> list[WrittenFigure]:
-    """Every figure with a unit word, in reading order."""
+def find_figures(letter: LetterText, units: Iterable[str] = ()) -> list[WrittenFigure]:
+    """Every figure with a unit word, in reading order. ``units``: the profile's own unit words (its
+    indicators' 计量单位), found besides ``UNIT_WORDS``."""
     found: list[WrittenFigure] = []
     for index, par in enumerate(letter.paragraphs):
-        found.extend(figures_in(par.text, index))
+        found.extend(figures_in(par.text, index, units))
     return found
 
 
-def figures_in(text: str, paragraph: int = 0) -> list[WrittenFigure]:
+def figures_in(text: str, paragraph: int = 0, units: Iterable[str] = ()) -> list[WrittenFigure]:
     """The figures of one paragraph (see ``find_figures``)."""
     norm, origin = normalise(text)
     out: list[WrittenFigure] = []
-    for m in _FIGURE.finditer(norm):
+    for m in _figure_pattern(frozenset(units)).finditer(norm):
         if m.start() > 0 and norm[m.start() - 1] == "第":
             continue  # an ordinal: 第3次会议
         q1, q2, post, pre = m["q1"], m["q2"], m["post"], m["pre"]
