@@ -245,7 +245,7 @@ def find_letter_spec(letter: LetterText, profile: Profile) -> Path | None:
         for p in sorted(folder.glob("*.toml")):
             try:
                 spec = load_spec(p)
-            except CarestatsError:
+            except (CarestatsError, OSError):  # pyproject.toml, profile.toml …: not a letter spec
                 continue
             if squash(spec.doc_number) in text:
                 found.setdefault(spec.doc_number, p)
