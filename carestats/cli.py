@@ -233,7 +233,7 @@ def _print_ingest(results) -> None:
     labels = {STORED: "已汇入", UNCHANGED: "未变(已汇入过)", REFUSED: "拒收", SKIPPED: "跳过"}
     table = Table(title="汇入结果", show_lines=False)
     for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in results:
         if r.status == SKIPPED:
             continue
