@@ -233,7 +233,7 @@ def _print_ingest(results) -> None:
     labels = {STORED: "已汇入", UNCHANGED: "未变(已汇入过)", REFUSED: "拒收", SKIPPED: "跳过"}
     table = Table(title="汇入结果", show_lines=False)
     for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in results:
         if r.status == SKIPPED:
             continue
@@ -460,6 +460,65 @@ def form(
             out.print(f"{w.job.table.id}  {w.job.unit.name}  {w.path}")
         out.print(f"已生成 {len(written)} 份 {year} 年报表,在 {output} 中。")
         return 0
+
+    run(debug, body)
+
+
+# --------------------------------------------------------------------------- check
+@app.command()
+def check(
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
+    year: YearOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="输出格式:table(表格,默认)或 json。", show_default=False)
+    ] = "table",
+    annotate: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotate",
+            help="把有问题的报表复制到此文件夹,问题单元格标红(错误)或标黄(提示)并加批注;原文件不变。",
+            show_default=False,
+        ),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """按配置中的审核关系(rules.toml)审核已汇入的报表,指出每个问题所在的文件、工作表和单元格。
+
+    有错误时退出码为 1,只有提示时为 0。
+    例:carestats check --year 2025 --annotate 审核意见
+    """
+
+    def body() -> int:
+        from carestats.check import run_check
+        from carestats.findings import render_table
+        from carestats.rules import load_rules
+
+        if fmt not in ("table", "json"):
+            raise UsageError(f"不支持的格式“{fmt}”。--format 可选 table、json")
+        prof = _profile(profile)
+        rules = load_rules(prof)
+        with _store(db, create=False) as store:
+            chosen = _pick_year(store, year)
+            if chosen not in store.years():
+                have = "、".join(map(str, store.years())) or "无"
+                raise UsageError(f"数据库 {store.path} 中没有 {chosen} 年的数据(已有年度:{have})")
+            result = run_check(store, prof, chosen, rules)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.flush()
+            for note in result.notes:
+                err.print(f"说明:{note}")
+        else:
+            render_table(result, out)
+        if annotate is not None:
+            from carestats.annotate import annotate_returns
+
+            written = annotate_returns(result, annotate)
+            for note in written.skipped:
+                err.print(f"[yellow]注意[/] {note}", markup=True)
+            err.print(f"已在 {annotate} 中写入 {len(written.written)} 个文件(原报表未改动)。")
+        return result.exit_code
 
     run(debug, body)
 

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carestats.errors import ProfileError
+from carestats.errors import CarestatsError, ProfileError
 from carestats.resources import default_profile_dir, templates_dir
 from carestats.text import name_key, squash
 
@@ -95,7 +95,7 @@ class Profile:
             raise ProfileError(
                 f"找不到配置目录 {root}。请检查 --profile 参数,或用 carestats init 目录 生成一份。"
             )
-        meta = _read_toml(root / "profile.toml")
+        meta = read_toml(root / "profile.toml")
         try:
             county = str(meta["county"])
             year = int(meta.get("year", 0))
@@ -211,14 +211,24 @@ class Profile:
 
 
 # ---------------------------------------------------------------------- readers
-def _read_toml(path: Path) -> dict:
+def read_toml(
+    path: Path,
+    *,
+    what: str = "配置文件",
+    missing: str = "",
+    example: str = "自带配置",
+    error: type[CarestatsError] = ProfileError,
+) -> dict:
+    """Read a TOML data file a clerk may have edited; every failure is a Chinese message naming the file."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError as exc:
-        raise ProfileError(f"配置目录缺少文件 {path}。") from exc
+        raise error(f"找不到{what} {path}。{missing}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"配置文件 {path} 格式有误:{exc}。请对照自带配置修改。") from exc
+        raise error(f"{what} {path} 格式有误:{exc}。请对照{example}修改。") from exc
 
 
 def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:

@@ -211,9 +211,9 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             keys = {(v.unit, v.code) for v in values if v.role == "value"}
-            clashes = self._clashes(year, keys)
+            clashes = self._clashes(year, "value", keys)
             totals = {(v.unit, v.code, table) for v in values if v.role == "total"}
-            clashes += self._total_clashes(year, totals)
+            clashes += self._clashes(year, "total", totals)
             superseded: list[Submission] = []
             if clashes and not replace:
                 raise Conflict(clashes)
@@ -244,25 +244,20 @@ class Store:
             raise
         return int(new_id), superseded
 
-    def _clashes(self, year: int, keys: set[tuple[str, str]]) -> list[tuple[str, str, Submission]]:
-        if not keys:
-            return []
-        rows = self.conn.execute(
-            f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'value'",
-            (year,),
-        ).fetchall()
-        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1]) in keys]
+    def _clashes(self, year: int, role: str, keys: set[tuple[str, ...]]) -> list[tuple[str, str, Submission]]:
+        """Active values of ``role`` for ``year`` whose key is in ``keys``.
 
-    def _total_clashes(self, year: int, keys: set[tuple[str, str, str]]) -> list[tuple[str, str, Submission]]:
+        A value's key is (unit, code); a declared total's is (unit, code, table), since each table has its own 合计.
+        """
         if not keys:
             return []
         rows = self.conn.execute(
             f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'total'",
-            (year,),
+            " WHERE s.year = ? AND s.status = 'active' AND v.role = ?",
+            (year, role),
         ).fetchall()
-        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7]) in keys]
+        width = len(next(iter(keys)))
+        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7])[:width] in keys]
 
     # ------------------------------------------------------------------ reads
     def find_active_sha(self, sha256: str) -> Submission | None:

@@ -363,7 +363,7 @@ def test_a_form_the_ingest_would_misread_is_refused_and_not_left_behind(tmp_path
 def test_form_text_is_profile_data(tmp_path: Path):
     root = _profile_copy(tmp_path)
     (root / "form.toml").unlink()
-    with pytest.raises(ProfileError, match="缺少文件 .*form.toml"):
+    with pytest.raises(ProfileError, match="找不到配置文件 .*form.toml"):
         plan_forms(Profile.load(root), 2026, all_units=True)
 
 
@@ -394,14 +394,15 @@ def _notes_text(path: Path) -> str:
 
 
 def test_each_form_prints_the_rules_that_concern_its_table(tmp_path: Path, profile: Profile):
+    # the bundled profile ships rules.toml, so the 审核关系 printed on each form comes from its rules
     forms = generate_forms(profile, plan_forms(profile, 2026, all_units=True), tmp_path)
     notes = {f.job.unit.name: _notes_text(f.path) for f in forms}
-    assert "1. A02、A03、A04 均不大于 A01" in notes["大兴镇"]
-    assert "9. 全县 F03(表四)" in notes["大兴镇"] and "9. 全县 F03(表四)" in notes["县妇联"]
-    assert "3. 表二:健康管理率 H03" in notes["县卫生健康局"] and "H03" not in notes["大兴镇"]
+    assert "R01a 留守老人低保人数不大于留守老人数" in notes["大兴镇"]
+    assert "R09 " in notes["大兴镇"] and "R09 " in notes["县妇联"]
+    assert "R03a 健康管理率与人数一致" in notes["县卫生健康局"] and "H03" not in notes["大兴镇"]
     assert "A01" not in notes["县教育局"] and "F03" not in notes["县教育局"]
-    for text in notes.values():  # rules without a code concern every table, under their own number
-        assert "4. 任何报表中有“合计”行的" in text and "11. 与上年相比变动超过 50%" in text
+    for text in notes.values():  # rules without a code concern every table
+        assert "R04 合计行等于各行之和" in text and "R11 与上年相比变动不超过 50%" in text
 
 
 RULES_TOML = """
@@ -412,6 +413,7 @@ description = "审核关系第1条:A02 不大于 A01。"
 severity = "error"
 scope = "unit"
 expr = "A02 <= A01"
+hint = "请核对。"
 
 [[rule]]
 id = "R06a"
@@ -421,6 +423,7 @@ severity = "error"
 scope = "unit"
 kind = "type"
 of = "count"
+hint = "请核对。"
 
 [[rule]]
 id = "R07"
@@ -429,6 +432,7 @@ description = "审核关系第7条:高龄津贴人均(A07 ÷ A06)应在 100 至 
 severity = "warning"
 scope = "unit"
 expr = "100 <= A07 / A06 <= 2000"
+hint = "请核对。"
 """
 
 
