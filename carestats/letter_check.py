@@ -32,6 +32,7 @@ import jinja2
 from carestats import numfmt
 from carestats.errors import CarestatsError
 from carestats.figures import Figures, compute_figures
+from carestats.findings import CANNOT, ERROR, FAIL, WARNING, CellRef, Finding
 from carestats.letter import (
     COUNTY_SCOPE,
     Figure,
@@ -156,12 +157,26 @@ class LetterCheck:
 
 
 # ---------------------------------------------------------------------------------------- entry point
+def choose_spec(
+    letter: LetterText, profile: Profile, spec: str | Path | None = None, *, find_spec: bool = True
+) -> tuple[LetterSpec | None, list[str]]:
+    """The letter spec to align with: the one given, else one whose 文号 the letter carries (with a note)."""
+    if spec is not None:
+        return load_spec(spec), []
+    if find_spec:
+        found = find_letter_spec(letter, profile)
+        if found is not None:
+            chosen = load_spec(found)
+            return chosen, [f"信中的文号 {chosen.doc_number} 与答复函说明 {found} 相同,按其模板对照。"]
+    return None, []
+
+
 def check_letter(
-    path: str | Path,
+    letter: str | Path | LetterText,
     store: Store,
     profile: Profile,
     year: int | None = None,
-    spec: str | Path | None = None,
+    spec: str | Path | LetterSpec | None = None,
     *,
     find_spec: bool = True,
 ) -> LetterCheck:
@@ -169,18 +184,14 @@ def check_letter(
 
     ``spec`` is the letter spec it was rendered from; without one, a spec whose 文号 the letter carries is
     looked for beside the letter, in the profile's ``letters/`` and among the bundled examples
-    (``find_spec=False`` ties by words alone).
+    (``find_spec=False`` ties by words alone). ``year`` defaults to the spec's, else the latest in the store.
     """
-    letter = read_letter(path)
-    notes: list[str] = []
-    spec_obj: LetterSpec | None = None
-    if spec is not None:
-        spec_obj = load_spec(spec)
-    elif find_spec:
-        found = find_letter_spec(letter, profile)
-        if found is not None:
-            spec_obj = load_spec(found)
-            notes.append(f"信中的文号 {spec_obj.doc_number} 与答复函说明 {found} 相同,按其模板对照。")
+    if not isinstance(letter, LetterText):
+        letter = read_letter(letter)
+    if isinstance(spec, LetterSpec):
+        spec_obj, notes = spec, []
+    else:
+        spec_obj, notes = choose_spec(letter, profile, spec, find_spec=find_spec)
     if year is None:
         year = spec_obj.year if spec_obj else _latest_year(store)
     figures = compute_figures(store, profile, year)
@@ -196,6 +207,12 @@ def check_letter(
             notes.append(f"无法按答复函模板生成对照文本({exc.message.rstrip('。')}),改为按文字对应指标。")
         else:
             aligned, result.unmatched = align(letter, written, rendered, units)
+            if result.unmatched:
+                notes.append(
+                    f"模板中有 {len(result.unmatched)} 个数字在信中对应的位置没有找到(可能已删去或改写):"
+                    + "、".join(result.unmatched)
+                    + "。"
+                )
     matcher = WordMatcher(profile)
     for i, w in enumerate(written):
         par = letter.paragraphs[w.paragraph]
@@ -710,6 +727,11 @@ def source_text(sources: Sequence[Any]) -> str:
     if len(groups) == 1:
         (file, sheet), cells = next(iter(groups.items()))
         return f"{file} {sheet}!" + "、".join(cell_ranges([c.cell for c in cells]))
+    sheets = {sheet for _file, sheet in groups}
+    if len(sheets) == 1:
+        return f"{len(groups)} 份报表之和(工作表“{sheets.pop()}”):" + "、".join(
+            f"{s.unit} {s.cell}" for s in sources
+        )
     return f"{len(groups)} 份报表之和:" + "、".join(f"{s.unit} {s.sheet}!{s.cell}" for s in sources)
 
 
@@ -787,3 +809,96 @@ def _candidate_value(profile: Profile, figures: Figures, code: str) -> str:
     if ind.kind == "rate":
         return numfmt.percent(value)
     return _fmt(value) + ind.unit
+
+
+# ------------------------------------------------------------------------------------------- findings
+LETTER_UNIT = "答复函"  # the group letter findings are listed under, after the units' own findings
+LETTER_RULES = {
+    "wrong": ("L01", "答复函数字与数据不符"),
+    "wrong-approx": ("L02", "答复函约数与数据不符"),
+    UNTIED: ("L03", "答复函数字未对应到指标"),
+    UNVERIFIABLE: ("L04", "答复函数字无法核对"),
+}
+
+
+@dataclass(frozen=True)
+class LetterFinding(Finding):
+    """A finding about a figure of the letter: the same Finding, located at the letter's paragraph, with
+    the figure as written and as it should read."""
+
+    letter_text: str = ""
+    expected: str | None = None
+    scope: str | None = None  # 全县 or the unit whose value the figure states
+    how: str | None = None  # aligned | words | words+value
+
+    @property
+    def where(self) -> str:
+        return f"{self.file} {self.cell}" if self.cell else str(self.file)
+
+    def to_json(self) -> dict:
+        data = super().to_json()
+        data.update(letter_text=self.letter_text, expected=self.expected, scope=self.scope, how=self.how)
+        return data
+
+
+def letter_findings(check: LetterCheck) -> list[Finding]:
+    """Errors for wrong figures, warnings for figures tied to no indicator or without data, in letter order."""
+    out: list[Finding] = []
+    for c in check.checks:
+        if c.status == OK:
+            continue
+        key = ("wrong-approx" if c.approximate else "wrong") if c.status == WRONG else c.status
+        rule, label = LETTER_RULES[key]
+        tie = c.tie
+        cells = tuple(
+            CellRef(
+                s.code, s.file, s.sheet, s.cell, format(s.value, "f") if s.value is not None else None, s.path
+            )
+            for s in (tie.sources if tie else ())
+        )
+        out.append(
+            LetterFinding(
+                severity=ERROR if c.status == WRONG else WARNING,
+                outcome=FAIL if c.status == WRONG else CANNOT,
+                rule=rule,
+                label=label,
+                unit=LETTER_UNIT,
+                codes=(tie.code,) if tie else c.candidates,
+                file=check.letter.path.name,
+                sheet=None,
+                cell=c.place,
+                cells=cells,
+                message=c.message,
+                letter_text=c.figure.text,
+                expected=c.expected,
+                scope=tie.scope if tie else None,
+                how=tie.how if tie else None,
+            )
+        )
+    return out
+
+
+def render_letter_findings(check: LetterCheck, findings: Sequence[Finding], console: Any) -> None:
+    """The letter's part of the human report: one table like the data's, then the count of figures."""
+    from rich.table import Table
+
+    from carestats.findings import SEVERITY_TEXT
+
+    if findings:
+        table = Table(title=f"{LETTER_UNIT} {check.letter.path.name}", title_justify="left", show_lines=True)
+        for col in ("类别", "规则", "指标", "位置", "说明"):  # CJK text has no spaces: fold, never crop
+            table.add_column(
+                col, no_wrap=col in ("类别", "指标"), overflow="fold", ratio=4 if col == "说明" else None
+            )
+        for f in findings:
+            kind = SEVERITY_TEXT[f.severity] + ("(无法审核)" if f.outcome == CANNOT else "")
+            style = "red" if f.severity == ERROR else "yellow"
+            table.add_row(
+                f"[{style}]{kind}[/]", f"{f.rule} {f.label}", "、".join(f.codes), f.where, f.message
+            )
+        console.print(table)
+    for note in check.notes:
+        console.print(f"说明:{note}")
+    how = "按模板对照" if check.spec else "按文字对应指标"
+    tail = "请按“应为”改正答复函中的数字后再核对。" if check.wrong else ""
+    console.print(check.summary().rstrip("。") + f"({how})。" + tail)
