@@ -53,14 +53,14 @@ from carestats.letter_read import (
     read_letter,
     unit_group,
 )
+from carestats.letter_words import WordMatcher
 from carestats.profile import Indicator, Profile
 from carestats.resources import examples_dir
 from carestats.store import Store
-from carestats.text import name_key, squash
+from carestats.text import squash
 
 OK, WRONG, UNTIED, UNVERIFIABLE = "ok", "wrong", "untied", "unverifiable"
 ALIGNED, WORDS, WORDS_VALUE = "aligned", "words", "words+value"
-HOW_TEXT = {ALIGNED: "按模板对照", WORDS: "按文字", WORDS_VALUE: "按文字和数值"}
 
 
 # ------------------------------------------------------------------------------------------- the ties
@@ -399,207 +399,6 @@ def align(
     return out, unmatched
 
 
-# ------------------------------------------------------------------------------------- words matching
-_QUOTE_CHARS = dict.fromkeys(map(ord, "“”‘’\"'「」『』《》〈〉"), None)
-_SEGMENT = re.compile(r"[^\w#]+|_")
-_BRACKET = re.compile(r"\(([^)]*)\)")
-_GENERIC_TAILS = ("人数", "人次", "场次", "金额", "数")
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-BOUNDS = {1: set(",、;:。!?\n"), 2: set(",;:。!?\n"), 3: set("。;!?\n")}
-MIN_RATIO = Decimal("0.5")  # at least half of a name's character pairs must be in the words
-MARGIN = Decimal("1.5")  # the best name must score this much better than the next to settle a tie
-NO_AFTER_WORDS = ("money", "rate")  # “36万元资金支出用于…”: the words after money are its purpose
-
-
-def _pairs(text: str) -> frozenset[str]:
-    """Character pairs of each run of word characters (digits masked as #)."""
-    out: set[str] = set()
-    for seg in _SEGMENT.split(_DIGITS.sub("#", text.translate(_QUOTE_CHARS))):
-        if len(seg) == 1:
-            out.add(seg)
-        out.update(seg[i : i + 2] for i in range(len(seg) - 1))
-    return frozenset(out)
-
-
-@dataclass(frozen=True)
-class _Spelling:
-    main: frozenset[str]  # the name without bracketed parts and generic tails (人数, 金额 …)
-    qualifier: frozenset[str]  # bracketed parts: “(养老服务设施)”, matched anywhere in the sentence
-
-
-def _core(label: str) -> tuple[str, str]:
-    """(main words, bracketed qualifier) of a catalogue spelling: name_key, no “其中:”, no generic tail."""
-    key = name_key(label).removeprefix("其中:")
-    qualifier = " ".join(_BRACKET.findall(key))
-    main = _BRACKET.sub(" ", key).strip()
-    for tail in _GENERIC_TAILS:
-        if main.endswith(tail) and len(main) - len(tail) >= 2:
-            main = main[: -len(tail)]
-            break
-    return main, qualifier
-
-
-def _spelling(label: str, parent: str | None = None) -> _Spelling | None:
-    """A spelling's pairs. A “其中:” spelling (a row under its parent on the form) is read with the
-    parent's name in front: “其中:纳入最低生活保障” under 留守老人数 → 留守老人 纳入最低生活保障."""
-    main, qualifier = _core(label)
-    if parent is not None and name_key(label).startswith("其中:"):
-        main = _core(parent)[0] + main
-    pairs = _pairs(main)
-    return _Spelling(pairs, _pairs(qualifier)) if pairs else None
-
-
-@dataclass(frozen=True)
-class _Score:
-    score: Decimal
-    code: str
-    matched: int  # pairs of the best spelling found in the words …
-    full: bool  # … and whether that is all of them
-
-
-def _settled(best: _Score, second: _Score) -> bool:
-    """The best name wins clearly: half again the runner-up's score, or every pair of it found and at
-    least three pairs more than the runner-up (“留守儿童中纳入最低生活保障” over “纳入最低生活保障的儿童”)."""
-    return best.score >= MARGIN * second.score or (best.full and best.matched - second.matched >= 3)
-
-
-class WordMatcher:
-    """Ties a figure to an indicator by the words around it (see the module docstring)."""
-
-    def __init__(self, profile: Profile):
-        self.profile = profile
-        self.spellings: dict[str, list[_Spelling]] = {}
-        for ind in profile.indicators.values():
-            parent = profile.indicators[ind.parent].name if ind.parent in profile.indicators else None
-            found = [s for s in (_spelling(x, parent) for x in (ind.name, *ind.aliases)) if s is not None]
-            self.spellings[ind.code] = found
-
-    def candidates(self, unit_word: str) -> list[str]:
-        group = unit_group(unit_word)
-        return [
-            code
-            for code, ind in self.profile.indicators.items()
-            if unit_group(ind.unit) == group and self.spellings[code]
-        ]
-
-    def tie(
-        self, letter: LetterText, written: Sequence[WrittenFigure], index: int
-    ) -> tuple[str | None, list[str]]:
-        """(the indicator's code, []) or (None, the indicators the words could not tell apart)."""
-        w = written[index]
-        par = letter.paragraphs[w.paragraph]
-        norm, origin = normalise(par.text)
-        first = {}
-        for i, o in enumerate(origin):
-            first.setdefault(o, i)
-        spans = [
-            (first[f.start], first[f.end - 1] + 1 if f.end - 1 in first else len(norm))
-            for f in written
-            if f.paragraph == w.paragraph
-        ]
-        own = spans.index((first[w.start], first[w.end - 1] + 1 if w.end - 1 in first else len(norm)))
-        codes = self.candidates(w.unit)
-        if not codes:
-            return None, []
-        use_after = unit_group(w.unit) not in NO_AFTER_WORDS
-        after = _after(norm, spans, own, BOUNDS[1]) if use_after else ""
-        sentence = _pairs(
-            _before(norm, spans, own, 3) + " " + _after(norm, spans, own, BOUNDS[3], cross=True)
-        )
-        # Wider windows reach words that describe other figures (“发放宣传资料2000余份,建成3个示范点”):
-        # a name found there must share a pair with the words of the figure's own clause. Not so after
-        # another figure (“活动52场次9000余人次”, “2次46余所学校60000余名学生”): those words are shared
-        # with, or belong to, the figure before.
-        anchor = frozenset() if _after_figure(norm, spans, own) else _pairs(_before(norm, spans, own, 1))
-        restricted: set[str] | None = None
-        contenders: list[str] = []
-        for level in (1, 2, 3):
-            words = _pairs(_before(norm, spans, own, level) + after)
-            scored = []
-            for code in codes:
-                if restricted is not None and code not in restricted:
-                    continue
-                if level > 1 and restricted is None and anchor and not self._anchored(code, anchor):
-                    continue
-                best = self._score(code, words, sentence)
-                if best is not None:
-                    scored.append(best)
-            if not scored:
-                continue
-            scored.sort(key=lambda s: (-s.score, s.code))
-            if len(scored) == 1 or _settled(scored[0], scored[1]):
-                return scored[0].code, []
-            contenders = [s.code for s in scored if s.score * MARGIN > scored[0].score]
-            restricted = set(contenders)
-        return None, contenders
-
-    def _anchored(self, code: str, anchor: frozenset[str]) -> bool:
-        return any(sp.main & anchor for sp in self.spellings[code])
-
-    def _score(self, code: str, words: frozenset[str], sentence: frozenset[str]) -> _Score | None:
-        """m²/n for the best spelling (m of its n pairs in the words) plus the same for its bracketed
-        qualifier within the sentence; None when no spelling has half of its pairs in the words."""
-        best: _Score | None = None
-        for sp in self.spellings[code]:
-            m, n = len(sp.main & words), len(sp.main)
-            if n == 0 or Decimal(m) < MIN_RATIO * n or m < min(2, n):
-                continue
-            score = Decimal(m * m) / n
-            if sp.qualifier:
-                mq = len(sp.qualifier & sentence)
-                score += Decimal(mq * mq) / len(sp.qualifier)
-            if best is None or score > best.score:
-                best = _Score(score, code, m, m == n)
-        return best
-
-
-def _before(norm: str, spans: list[tuple[int, int]], own: int, level: int) -> str:
-    """The words before figure ``own`` back to a boundary of ``level``; level 1 also stops at a figure.
-    Other figures inside become ‘|’ (no character pair spans them)."""
-    start = spans[own][0]
-    bounds = BOUNDS[level]
-    ends = {e for k, (_s, e) in enumerate(spans) if k != own}
-    i = start
-    while i > 0 and norm[i - 1] not in bounds and not (level == 1 and i in ends):
-        i -= 1
-    return _cut(norm, spans, own, i, start)
-
-
-def _after_figure(norm: str, spans: list[tuple[int, int]], own: int) -> bool:
-    """Whether the figure's clause begins right after another figure (no delimiter between them)."""
-    start = spans[own][0]
-    ends = {e for k, (_s, e) in enumerate(spans) if k != own}
-    i = start
-    while i > 0 and norm[i - 1] not in BOUNDS[1]:
-        if i in ends:
-            return True
-        i -= 1
-    return i in ends
-
-
-def _after(norm: str, spans: list[tuple[int, int]], own: int, bounds: set[str], cross: bool = False) -> str:
-    end = spans[own][1]
-    starts = {s for k, (s, _e) in enumerate(spans) if k != own}
-    i = end
-    while i < len(norm) and norm[i] not in bounds and (cross or i not in starts):
-        i += 1
-    return _cut(norm, spans, own, end, i)
-
-
-def _cut(norm: str, spans: list[tuple[int, int]], own: int, a: int, b: int) -> str:
-    out = []
-    i = a
-    while i < b:
-        inside = next((e for k, (s, e) in enumerate(spans) if k != own and s <= i < e), None)
-        if inside is not None:
-            out.append("|")
-            i = inside
-            continue
-        out.append(norm[i])
-        i += 1
-    return "".join(out)
-
-
 # ------------------------------------------------------------------------------------------ comparing
 def _tie(
     profile: Profile,
@@ -684,6 +483,8 @@ def judge(w: WrittenFigure, tie: Tie) -> tuple[str, str | None, str]:
     data = tie.exact if ind.kind == "rate" and tie.exact is not None else tie.value
     shown = data.scaleb(-w.scale)  # the data in the letter's scale: 1688720 元 → 168.872 (万元)
     n, step = w.number, precision(w.digits)
+    unit = {4: "万", 8: "亿"}.get(w.scale, "") + w.unit
+    written = normalise(w.text)[0]
     if w.kind == "exact":
         if ind.kind == "rate":
             if _round(shown, step) == n:
@@ -701,17 +502,17 @@ def judge(w: WrittenFigure, tie: Tie) -> tuple[str, str | None, str]:
             return OK, None, ""
         floored = (shown / step).to_integral_value(rounding=ROUND_FLOOR) * step
         expected = _rewrite(w, floored) if floored > 0 else _exact_text(w, tie)
-        return WRONG, expected, f"“{_fmt(n)}余”表示不少于 {_fmt(n)}、不到 {_fmt(n + step)}"
+        return WRONG, expected, f"“{written}”表示不少于 {_fmt(n)}{unit}、不到 {_fmt(n + step)}{unit}"
     if w.kind == "round":
         rounded = _round(shown, step)
         if rounded == n:
             return OK, None, ""
-        return WRONG, _rewrite(w, rounded), f"“约{_fmt(n)}”表示四舍五入后为 {_fmt(n)}"
+        return WRONG, _rewrite(w, rounded), f"“{written}”表示四舍五入后为 {_fmt(n)}{unit}"
     checks = {
-        "at-least": (shown >= n, f"“{_fmt(n)}以上”表示不少于 {_fmt(n)}"),
-        "above": (shown > n, f"表示多于 {_fmt(n)}"),
-        "below": (shown < n, f"表示少于 {_fmt(n)}"),
-        "near": (n - step <= shown <= n, f"“近{_fmt(n)}”表示略少于 {_fmt(n)}"),
+        "at-least": (shown >= n, f"“{written}”表示不少于 {_fmt(n)}{unit}"),
+        "above": (shown > n, f"“{written}”表示多于 {_fmt(n)}{unit}"),
+        "below": (shown < n, f"“{written}”表示少于 {_fmt(n)}{unit}"),
+        "near": (n - step <= shown <= n, f"“{written}”表示略少于 {_fmt(n)}{unit}"),
     }
     ok, why = checks[w.kind]
     return (OK, None, "") if ok else (WRONG, _exact_text(w, tie), why)

@@ -157,7 +157,7 @@ def test_a_reworded_sentence_still_aligns_and_added_figures_are_tied_by_words(
     checks = {c.figure.text: c for c in result.checks}
     assert checks["5680人"].tie.code == "A05" and checks["5680人"].tie.how == ALIGNED
     assert wrong(result) == {"5680人": "5580人", "2100余份": "2000余份"}
-    assert "“2100余”表示不少于 2100、不到 2200" in checks["2100余份"].message
+    assert "(“2100余份”表示不少于 2100份、不到 2200份)" in checks["2100余份"].message
     assert "数据为 2046份" in checks["2100余份"].message
     assert (checks["2871人"].status, checks["2871人"].tie.code, checks["2871人"].tie.how) == (
         OK,
@@ -375,3 +375,9 @@ def test_the_2031_letter_checks_clean_against_2031_by_words(other_year_store, pr
     result = check_letter(path, other_year_store, profile, OTHER_YEAR, find_spec=False)
     assert [c.status for c in result.checks] == [OK] * 62
     assert [c.tie.code for c in result.checks] == SEED_CODES
+
+
+def test_an_approximate_money_figure_says_what_it_covers(profile):
+    [w] = figures_in("共计捐赠25余万元")
+    status, expected, why = judge(w, tie(profile, "F11", "152600.00"))
+    assert (status, expected, why) == (WRONG, "15余万元", "“25余万元”表示不少于 25万元、不到 26万元")
