@@ -38,7 +38,7 @@ class ChineseGroup(TyperGroup):
             command = exc.ctx.command_path if exc.ctx is not None else "carestats"
             err.print(f"请运行“{command} --help”查看用法。")
             sys.exit(2)
-        except click_exc.Abort:
+        except typer.Abort:
             err.print("已中止。")
             sys.exit(1)
         except click_exc.ClickException as exc:
