@@ -234,8 +234,9 @@ def _print_ingest(results) -> None:
     table = Table(title="汇入结果", show_lines=False)
     for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
         table.add_column(col, overflow="fold")
+    many = len(results) > 50  # a clerk reads the files that need attention, not a thousand “已汇入” rows
     for r in results:
-        if r.status == SKIPPED:
+        if r.status == SKIPPED or (many and r.status in (STORED, UNCHANGED) and not r.problems):
             continue
         units = r.filer if len(r.units) <= 1 else f"{r.filer}({len(r.units)} 个乡镇)"
         status = labels[r.status]

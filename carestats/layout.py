@@ -115,23 +115,32 @@ def _fill_merges(sheet: Sheet) -> dict[tuple[int, int], tuple[int, int]]:
 
 
 class _Grid:
-    """Sheet text with merged ranges filled from their anchors (for labels only, never for numbers)."""
+    """Sheet text with merged ranges filled from their anchors (for labels only, never for numbers).
+
+    Each cell is normalised once, when the grid is built: detection looks at the same rows many times.
+    """
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
-        self.merge = _fill_merges(sheet)
         self.n = len(sheet.rows)
+        rows = [[_text(v) for v in row] for row in sheet.rows]
+        for (i, j), (ai, aj) in _fill_merges(sheet).items():
+            row = rows[i]
+            if j >= len(row):
+                row.extend([""] * (j + 1 - len(row)))
+            anchor = rows[ai]
+            row[j] = anchor[aj] if aj < len(anchor) else ""
+        self._rows = rows
 
     def label(self, i: int, j: int) -> str:
-        a = self.merge.get((i, j))
-        v = self.sheet.get(*a) if a else self.sheet.get(i, j)
-        return _text(v)
+        row = self._rows[i]
+        return row[j] if j < len(row) else ""
 
     def width(self, i: int) -> int:
-        return len(self.sheet.rows[i])
+        return len(self._rows[i])
 
     def texts(self, i: int) -> list[str]:
-        return [self.label(i, j) for j in range(self.width(i))]
+        return self._rows[i]
 
 
 # ---------------------------------------------------------------------------- entry point

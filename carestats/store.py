@@ -251,10 +251,12 @@ class Store:
         """
         if not keys:
             return []
+        units = sorted({k[0] for k in keys})
+        marks = ",".join("?" * len(units))
         rows = self.conn.execute(
             f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            " WHERE s.year = ? AND s.status = 'active' AND v.role = ?",
-            (year, role),
+            f" WHERE v.unit IN ({marks}) AND s.year = ? AND s.status = 'active' AND v.role = ?",
+            (*units, year, role),
         ).fetchall()
         width = len(next(iter(keys)))
         return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7])[:width] in keys]
