@@ -83,6 +83,8 @@ class Profile:
     limits: dict[str, int]
     _name_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _unit_index: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    _unit_by_label: dict[str, str] = field(default_factory=dict, repr=False)
+    _unit_lengths: list[int] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -162,6 +164,10 @@ class Profile:
         # Longest spelling first, so that “大黑山镇” wins over “大黑山” and “县民政局本级” over “民政局”.
         pairs.sort(key=lambda p: -len(p[0]))
         self._unit_index = pairs
+        self._unit_by_label = {}
+        for label, name in pairs:
+            self._unit_by_label.setdefault(label, name)
+        self._unit_lengths = sorted({len(label) for label, _ in pairs if label}, reverse=True)
 
     # ------------------------------------------------------------------ lookups
     def codes_for_name(self, key: str) -> list[str]:
@@ -178,26 +184,20 @@ class Profile:
             if s.endswith(suffix) and len(s) > len(suffix):
                 s = s[: -len(suffix)]
         s = s.removeprefix(squash(self.county)) if s != squash(self.county) else s
-        for label, name in self._unit_index:
-            if s == label:
-                return name
-        return None
+        return self._unit_by_label.get(s)
 
     def units_mentioned(self, text: str) -> list[str]:
         """Every unit a free text (title, file name) mentions, longest spelling first, without overlaps."""
         s = squash(text)
         found: list[str] = []
         taken = [False] * len(s)
-        for label, name in self._unit_index:
-            start = s.find(label)
-            while start >= 0:
-                end = start + len(label)
-                if not any(taken[start:end]):
-                    for i in range(start, end):
-                        taken[i] = True
+        for length in self._unit_lengths:  # longest spelling first; a dict lookup per position
+            for start in range(len(s) - length + 1):
+                name = self._unit_by_label.get(s[start : start + length])
+                if name is not None and not any(taken[start : start + length]):
+                    taken[start : start + length] = [True] * length
                     if name not in found:
                         found.append(name)
-                start = s.find(label, end)
         return found
 
     def townships(self) -> list[str]:

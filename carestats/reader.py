@@ -319,12 +319,11 @@ def _zip_sheets(path: Path, zf: zipfile.ZipFile, names: set[str]) -> list[_ZipSh
         if member not in names:
             continue  # chartsheets and broken references: calamine decides
         xml = _read_member(path, zf, member)
-        max_row = max_col = 0
-        for rm in _ROW_REF.finditer(xml):
-            max_row = max(max_row, int(rm.group(1)) - 1)
-        for cm in _CELL_REF.finditer(xml):
-            max_col = max(max_col, col_index(cm.group(1).decode()))
-            max_row = max(max_row, int(cm.group(2)) - 1)
+        rows = _ROW_REF.findall(xml)
+        cells = _CELL_REF.findall(xml)
+        max_row = max((int(r) for r in {*rows, *(c[1] for c in cells)}), default=1) - 1
+        letters = {c[0] for c in cells}
+        max_col = col_index(max(letters, key=lambda c: (len(c), c)).decode()) if letters else 0
         out.append(_ZipSheet(name, member, visible, xml, max_row, max_col))
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Measurement units a label may carry in brackets, e.g. “留守老人数(人)”, “健康管理率(%)”.
 MEASURE_UNITS = (
@@ -36,8 +37,12 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("\u3000", " ")
 
 
+@lru_cache(maxsize=65536)
 def squash(text: str) -> str:
-    """NFKC, no white space at all: the form in which two labels are compared."""
+    """NFKC, no white space at all: the form in which two labels are compared.
+
+    Cached: the same labels come back in every return of a batch.
+    """
     return _SPACE.sub("", nfkc(text))
 
 
