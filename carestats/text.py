@@ -46,6 +46,7 @@ def squash(text: str) -> str:
     return _SPACE.sub("", nfkc(text))
 
 
+@lru_cache(maxsize=65536)
 def split_unit(label: str) -> tuple[str, str | None]:
     """“留守老人数(人)” → (“留守老人数”, “人”); a label without a unit in brackets keeps None."""
     s = squash(label)
@@ -55,6 +56,7 @@ def split_unit(label: str) -> tuple[str, str | None]:
     return s, None
 
 
+@lru_cache(maxsize=65536)
 def name_key(label: str) -> str:
     """The key a catalogue name or a row label is looked up by.
 
