@@ -8,7 +8,8 @@ message and never damages what is already stored; one bad file does not stop the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,6 +229,31 @@ def collect(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
     return files, skipped
 
 
+POOL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
+
+
+def _prepare_in_worker(args: tuple[Path, Profile, int | None]) -> Prepared | FileResult:
+    return prepare_file(*args)
+
+
+def _prepared(
+    files: list[Path], profile: Profile, year: int | None, workers: int
+) -> Iterator[Prepared | FileResult]:
+    """Prepared files in order: in this process, or for a big batch in worker processes (store-free work)."""
+    if workers <= 1 or len(files) < POOL_MIN_FILES:
+        for path in files:
+            yield prepare_file(path, profile, year)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context().Pool(workers) as pool:
+        yield from pool.imap(_prepare_in_worker, [(p, profile, year) for p in files], chunksize=16)
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def ingest_paths(
     store: Store,
     profile: Profile,
@@ -236,11 +262,15 @@ def ingest_paths(
     year: int | None = None,
     replace: bool = False,
     on_file: Callable[[FileResult], None] | None = None,
+    workers: int | None = None,
 ) -> list[FileResult]:
-    """Ingest files and folders (recursively). Returns one result per file, in order."""
+    """Ingest files and folders (recursively). Returns one result per file, in order.
+
+    Reading and parsing run in ``workers`` processes for big batches; every write happens here, one
+    transaction per file, in the order of the files.
+    """
     files, results = collect(paths)
-    for path in files:
-        prep = prepare_file(path, profile, year)
+    for prep in _prepared(files, profile, year, default_workers() if workers is None else workers):
         result = prep if isinstance(prep, FileResult) else commit_prepared(store, prep, replace=replace)
         results.append(result)
         if on_file:
