@@ -232,8 +232,17 @@ def collect(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
 POOL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 
 
-def _prepare_in_worker(args: tuple[Path, Profile, int | None]) -> Prepared | FileResult:
-    return prepare_file(*args)
+_WORKER: tuple[Profile, int | None] | None = None
+
+
+def _init_worker(profile: Profile, year: int | None) -> None:
+    global _WORKER
+    _WORKER = (profile, year)  # sent once per worker, not once per file
+
+
+def _prepare_in_worker(path: Path) -> Prepared | FileResult:
+    assert _WORKER is not None
+    return prepare_file(path, *_WORKER)
 
 
 def _prepared(
@@ -246,8 +255,8 @@ def _prepared(
         return
     import multiprocessing
 
-    with multiprocessing.get_context().Pool(workers) as pool:
-        yield from pool.imap(_prepare_in_worker, [(p, profile, year) for p in files], chunksize=16)
+    with multiprocessing.get_context().Pool(workers, _init_worker, (profile, year)) as pool:
+        yield from pool.imap(_prepare_in_worker, files, chunksize=16)
 
 
 def default_workers() -> int:
