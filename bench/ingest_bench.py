@@ -65,15 +65,24 @@ def make_returns(folder: Path, names: list[str]) -> list[Path]:
     base = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     paths = []
     for i, name in enumerate(names):
-        values = {k: (int(float(v)) + i % 7 if isinstance(v, int) else float(v) + i % 7) for k, v in base.items()}
+        values = {
+            k: (int(float(v)) + i % 7 if isinstance(v, int) else float(v) + i % 7) for k, v in base.items()
+        }
         units = {}
         if i % 3 == 2:
             for code in ("A07", "A09", "A12", "C09"):
                 values[code] = values[code] / 10000
                 units[code] = "万元"
         path = folder / f"{name}2025年一老一小统计表.xlsx"
-        write_table1(path, name, 2025, values, codes=i % 2 == 0, units=units,
-                     subtitle="(统计时段:2025年1月1日至2025年12月31日)")
+        write_table1(
+            path,
+            name,
+            2025,
+            values,
+            codes=i % 2 == 0,
+            units=units,
+            subtitle="(统计时段:2025年1月1日至2025年12月31日)",
+        )
         paths.append(path)
     return paths
 

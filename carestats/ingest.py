@@ -17,7 +17,7 @@ from carestats.errors import CarestatsError
 from carestats.layout import LayoutError, Record, SheetReturn, is_instruction_sheet, read_sheet
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
-from carestats.store import Conflict, NewValue, Store, Submission
+from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
 from carestats.values import PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
@@ -154,14 +154,6 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
         year=ret.year,
         units=sorted({r.unit for r in ret.records if r.role == "value"}),
     )
-    same = store.find_active_sha(prep.sha256)
-    if same is not None:
-        base.status, base.message = (
-            UNCHANGED,
-            f"{path.name}:与已汇入的 {same.file_name} 内容完全相同,未重复汇入",
-        )
-        base.values = 0
-        return base
     try:
         _id, superseded = store.add_submission(
             file_name=path.name,
@@ -174,6 +166,10 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
             values=_new_values(ret.records),
             replace=replace,
         )
+    except AlreadyStored as exc:
+        base.status = UNCHANGED
+        base.message = f"{path.name}:与已汇入的 {exc.submission.file_name} 内容完全相同,未重复汇入"
+        return base
     except Conflict as exc:
         holders: dict[int, tuple[Submission, list[str]]] = {}
         for unit, code, sub in exc.clashes:

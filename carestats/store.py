@@ -112,6 +112,14 @@ class NewValue:
     cell: str
 
 
+class AlreadyStored(Exception):
+    """The same file (same sha256) is already an active submission: nothing to do."""
+
+    def __init__(self, submission: Submission):
+        super().__init__("already stored")
+        self.submission = submission
+
+
 class Conflict(Exception):
     """A new file would add a second active value for a unit, indicator and year."""
 
@@ -204,12 +212,17 @@ class Store:
     ) -> tuple[int, list[Submission]]:
         """Store one file's values in one transaction. Returns (new id, submissions it superseded).
 
-        Raises ``Conflict`` when another active submission already holds a value for the same unit, indicator
+        Raises ``AlreadyStored`` when the same bytes are already active, ``Conflict`` when another active submission already holds a value for the same unit, indicator
         and year, unless ``replace``: then those submissions are marked superseded (kept in the history).
         """
         values = list(values)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            same = self.find_active_sha(
+                sha256
+            )  # inside the write lock: a concurrent ingest may just have stored it
+            if same is not None:
+                raise AlreadyStored(same)
             keys = {(v.unit, v.code) for v in values if v.role == "value"}
             clashes = self._clashes(year, "value", keys)
             totals = {(v.unit, v.code, table) for v in values if v.role == "total"}
