@@ -78,7 +78,8 @@ def main() -> None:
         print(f"{'hostile file':<36}{'size KB':>10}{'exit':>6}{'seconds':>9}{'peak MB':>9}")
         for label, path in build(work).items():
             db = work / "run.db"
-            shutil.copy(base, db)
+            if not label.endswith("(reads)"):  # a file that reads is a 大兴镇 return: into an empty store
+                shutil.copy(base, db)
             p = subprocess.run(
                 ["/usr/bin/time", "-v", exe, "ingest", "--db", str(db), str(path)],
                 capture_output=True,

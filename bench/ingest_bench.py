@@ -157,7 +157,9 @@ def main() -> None:
     a = [x[0] for x in results["a"]]
     ratio_naive = statistics.median(x / y[0] for x, y in zip(a, results["b"], strict=True))
     ratio_floor = statistics.median(x / y[0] for x, y in zip(a, results["c"], strict=True))
-    print(f"\nrss limit check: self {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"\n(the benchmark script itself: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
+    )
     print(f"ratio_vs_naive={ratio_naive:.3f} ratio_vs_floor={ratio_floor:.3f}")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
