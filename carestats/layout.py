@@ -88,8 +88,14 @@ class SheetReturn:
 
 # ---------------------------------------------------------------------------- helpers
 def _text(v: object) -> str:
-    if v is None or isinstance(v, float | int) and not isinstance(v, bool):
-        return "" if v is None else str(v)
+    """A cell as comparable text: strings squashed (cached), numbers as written, empty for None."""
+    t = type(v)
+    if t is str:
+        return squash(v)  # type: ignore[arg-type]
+    if v is None:
+        return ""
+    if t is float or t is int:
+        return str(v)
     return squash(str(v))
 
 
@@ -123,7 +129,8 @@ class _Grid:
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
         self.n = len(sheet.rows)
-        rows = [[_text(v) for v in row] for row in sheet.rows]
+        self._raw = [[_text(v) for v in row] for row in sheet.rows]
+        rows = [list(row) for row in self._raw]
         for (i, j), (ai, aj) in _fill_merges(sheet).items():
             row = rows[i]
             if j >= len(row):
@@ -134,6 +141,11 @@ class _Grid:
 
     def label(self, i: int, j: int) -> str:
         row = self._rows[i]
+        return row[j] if j < len(row) else ""
+
+    def cell_text(self, i: int, j: int) -> str:
+        """The cell's own text, without merge filling: what a clerk typed in that very cell."""
+        row = self._raw[i]
         return row[j] if j < len(row) else ""
 
     def width(self, i: int) -> int:
@@ -347,15 +359,14 @@ def _read_rows_layout(
     parent: str | None = None
     seen: dict[str, str] = {}
     for i in range(hrow + 1, grid.n):
-        row_texts = [t for t in grid.texts(i) if t]
-        if not row_texts:
+        first = next((t for t in grid.texts(i) if t), None)
+        if first is None:
             continue
-        first = row_texts[0]
         if first.startswith(FOOTER_PREFIXES):
             break
-        code_txt = _text(sheet.get(i, col["code"])) if col["code"] is not None else ""
+        code_txt = grid.cell_text(i, col["code"]) if col["code"] is not None else ""
         name_raw = sheet.get(i, col["name"]) if col["name"] is not None else ""
-        name_txt = _text(name_raw)
+        name_txt = grid.cell_text(i, col["name"]) if col["name"] is not None else ""
         value_cell = sheet.get(i, vcol)
         addr = sheet.addr(i, vcol)
         if not code_txt and not name_txt:
@@ -390,7 +401,7 @@ def _read_rows_layout(
         seen[code] = f"{sheet.name}!{addr}"
         if not name_txt.startswith("其中") and not profile.indicators[code].parent:
             parent = code
-        unit_text = _text(sheet.get(i, col["unit"])) if col["unit"] is not None else None
+        unit_text = grid.cell_text(i, col["unit"]) if col["unit"] is not None else None
         parsed = _parse(sheet, i, vcol, profile.indicators[code], unit_text)
         found.append((code, i, parsed, addr))
     if errors:
