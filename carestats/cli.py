@@ -222,6 +222,10 @@ def ingest(
             else:
                 results = ingest_paths(store, prof, paths, year=year, replace=replace)
             _print_ingest(results)
+            if debug:
+                for r in results:
+                    if r.trace:
+                        err.print(f"--debug {r.path.name}:\n{r.trace}", markup=False)
             return exit_code(results)
 
     run(debug, body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ class FileResult:
     problems: list[CellProblem] = field(default_factory=list)
     superseded: list[Submission] = field(default_factory=list)
     code: str = ""  # refusal code (reader/layout/conflict) for tests and JSON
+    trace: str = ""  # the technical traceback of a refusal, shown only with --debug
 
     @property
     def ok(self) -> bool:
@@ -97,30 +99,30 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
             if ret is not None:
                 found.append(ret)
         if not found:
-            return FileResult(
-                path,
-                REFUSED,
+            raise LayoutError(
                 f"{path.name}:没有找到可识别的报表(各工作表都没有“指标名称/2025年”"
                 "或“乡镇”表头)。请确认这是本年度的统计报表",
                 code="no-return",
             )
         if len(found) > 1:
             names = "、".join(f"“{r.sheet}”" for r in found)
-            return FileResult(
-                path,
-                REFUSED,
+            raise LayoutError(
                 f"{path.name}:有多个工作表({names})都像报表,无法确定以哪一个为准。"
                 "请删除多余的工作表(如“Sheet1 (2)”副本)后重新汇入",
                 code="several-returns",
             )
         return Prepared(path, sha, found[0])
     except ReadError as exc:
-        return FileResult(path, REFUSED, exc.message, code=exc.code)
+        return FileResult(path, REFUSED, exc.message, code=exc.code, trace=traceback.format_exc())
     except LayoutError as exc:
-        return FileResult(path, REFUSED, exc.message, code="layout")
+        return FileResult(path, REFUSED, exc.message, code=exc.code, trace=traceback.format_exc())
     except OSError as exc:
         return FileResult(
-            path, REFUSED, f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件", code="os"
+            path,
+            REFUSED,
+            f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件",
+            code="os",
+            trace=traceback.format_exc(),
         )
 
 

@@ -61,6 +61,10 @@ _TABLE_NO = re.compile(r"^表([一二三四五六七八九十]+|\d+)$")
 class LayoutError(CarestatsError):
     """The sheet does not read as a return: the message says where and what to do."""
 
+    def __init__(self, message: str, code: str = "layout"):
+        super().__init__(message)
+        self.code = code
+
 
 @dataclass
 class Record:

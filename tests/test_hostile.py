@@ -72,6 +72,9 @@ def assert_refused(db: Path, path: Path, *words: str) -> str:
         assert w in p.stderr, out
     assert "Traceback" not in out
     assert snapshot(db) == before
+    debug = cli("ingest", "--db", db, path, "--debug")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr  # the technical detail, only when asked
+    assert snapshot(db) == before
     return p.stderr
 
 
