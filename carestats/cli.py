@@ -38,7 +38,7 @@ class ChineseGroup(TyperGroup):
             command = exc.ctx.command_path if exc.ctx is not None else "carestats"
             err.print(f"请运行“{command} --help”查看用法。")
             sys.exit(2)
-        except click_exc.Abort:
+        except typer.Abort:
             err.print("已中止。")
             sys.exit(1)
         except click_exc.ClickException as exc:
@@ -221,21 +221,26 @@ def ingest(
                     )
             else:
                 results = ingest_paths(store, prof, paths, year=year, replace=replace)
-            _print_ingest(results, debug)
+            _print_ingest(results)
+            if debug:
+                for r in results:
+                    if r.trace:
+                        err.print(f"--debug {r.path.name}:\n{r.trace}", markup=False)
             return exit_code(results)
 
     run(debug, body)
 
 
-def _print_ingest(results, debug: bool = False) -> None:
+def _print_ingest(results) -> None:
     from carestats.ingest import REFUSED, SKIPPED, STORED, UNCHANGED
 
     labels = {STORED: "已汇入", UNCHANGED: "未变(已汇入过)", REFUSED: "拒收", SKIPPED: "跳过"}
     table = Table(title="汇入结果", show_lines=False)
     for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
+    many = len(results) > 50  # a clerk reads the files that need attention, not a thousand “已汇入” rows
     for r in results:
-        if r.status == SKIPPED:
+        if r.status == SKIPPED or (many and r.status in (STORED, UNCHANGED) and not r.problems):
             continue
         units = r.filer if len(r.units) <= 1 else f"{r.filer}({len(r.units)} 个乡镇)"
         status = labels[r.status]
@@ -254,8 +259,6 @@ def _print_ingest(results, debug: bool = False) -> None:
         out.print(table)
     for r in results:
         if r.status == REFUSED:
-            if debug and r.trace:
-                err.print(r.trace, markup=False, highlight=False)
             err.print(f"[red]拒收[/] {r.message}", markup=True)
         elif r.status == SKIPPED:
             err.print(f"跳过 {r.message}")
@@ -483,12 +486,29 @@ def check(
             show_default=False,
         ),
     ] = None,
+    letter: Annotated[
+        Path | None,
+        typer.Option(
+            "--letter",
+            help="同时逐个核对答复函(.docx、.txt、.md)中的数字:与数据不符的为错误,对应不到指标的为提示。",
+            show_default=False,
+        ),
+    ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="生成该答复函所用的答复函说明(.toml),按其模板逐处对照;不写则按信中文号查找,找不到则按文字对应指标。",
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """按配置中的审核关系(rules.toml)审核已汇入的报表,指出每个问题所在的文件、工作表和单元格。
 
-    有错误时退出码为 1,只有提示时为 0。
+    加 --letter 时,还逐个核对答复函中的数字是否与数据相符。有错误时退出码为 1,只有提示时为 0。
     例:carestats check --year 2025 --annotate 审核意见
+    例:carestats check --letter 答复函.docx --spec data/examples/letters/2025-57.toml
     """
 
     def body() -> int:
@@ -498,19 +518,53 @@ def check(
 
         if fmt not in ("table", "json"):
             raise UsageError(f"不支持的格式“{fmt}”。--format 可选 table、json")
+        if spec is not None and letter is None:
+            raise UsageError("--spec 要与 --letter 一起用,如 --letter 答复函.docx --spec 2025-57.toml")
         prof = _profile(profile)
         rules = load_rules(prof)
+        checked_letter = letter_spec = None
+        if letter is not None:
+            from carestats.letter_check import choose_spec
+            from carestats.letter_read import read_letter
+
+            letter_text = read_letter(letter)
+            letter_spec, spec_notes = choose_spec(letter_text, prof, spec)
         with _store(db, create=False) as store:
-            chosen = _pick_year(store, year)
+            chosen = year if year is not None or letter_spec is None else letter_spec.year
+            chosen = _pick_year(store, chosen)
             if chosen not in store.years():
                 have = "、".join(map(str, store.years())) or "无"
                 raise UsageError(f"数据库 {store.path} 中没有 {chosen} 年的数据(已有年度:{have})")
             result = run_check(store, prof, chosen, rules)
+            if letter is not None:
+                from carestats.letter_check import check_letter, letter_findings
+
+                checked_letter = check_letter(letter_text, store, prof, chosen, letter_spec)
+                checked_letter.notes[:0] = spec_notes
+                found_in_letter = letter_findings(checked_letter)
+                result.findings.extend(found_in_letter)
         if fmt == "json":
-            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+            data = result.to_json()
+            if checked_letter is not None:
+                data["letter"] = checked_letter.to_json()
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             sys.stdout.flush()
-            for note in result.notes:
+            for note in result.notes + (checked_letter.notes if checked_letter else []):
                 err.print(f"说明:{note}")
+        elif checked_letter is not None:
+            from carestats.findings import CheckResult
+            from carestats.letter_check import render_letter_findings
+
+            data_part = CheckResult(
+                result.year,
+                [f for f in result.findings if f not in found_in_letter],
+                result.passes,
+                result.notes,
+                result.unit_order,
+            )
+            render_table(data_part, out)
+            out.print()
+            render_letter_findings(checked_letter, found_in_letter, out)
         else:
             render_table(result, out)
         if annotate is not None:

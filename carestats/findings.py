@@ -149,10 +149,10 @@ def render_table(result: CheckResult, console: Console) -> None:
     for unit, findings in result.groups():
         table = Table(title=unit_label(unit), title_justify="left", show_lines=True, expand=False)
         table.add_column("类别", no_wrap=True)
-        table.add_column("规则", no_wrap=False)
+        table.add_column("规则", overflow="fold")
         table.add_column("指标", no_wrap=True)
-        table.add_column("位置")
-        table.add_column("说明")
+        table.add_column("位置", overflow="fold")
+        table.add_column("说明", overflow="fold", ratio=3)
         for f in findings:
             kind = SEVERITY_TEXT[f.severity] + ("(无法审核)" if f.outcome == CANNOT else "")
             style = "red" if f.severity == ERROR else "yellow"

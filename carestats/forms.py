@@ -10,7 +10,6 @@ township instead of one per indicator. All printed text comes from the profile (
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,12 +24,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from carestats.errors import ProfileError, UsageError
 from carestats.layout import FOOTER_PREFIXES
-from carestats.profile import Indicator, Profile, Table, Unit
+from carestats.profile import Indicator, Profile, Table, Unit, read_toml
+from carestats.rules import RULES_FILE, load_rules
 from carestats.store import Store
 from carestats.text import squash
 
 FORM_FILE = "form.toml"
-RULES_FILE = "rules.toml"
 SHEET = "统计表"
 NOTES_SHEET = "填报说明"
 PRIOR_HEADER = "上年数"
@@ -70,15 +69,10 @@ class FormText:
     @classmethod
     def load(cls, profile: Profile) -> FormText:
         path = profile.path / FORM_FILE
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError as exc:
-            raise ProfileError(
-                f"配置目录缺少文件 {path},无法生成报表。请从自带配置(carestats init 新目录)中复制一份 {FORM_FILE}。"
-            ) from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ProfileError(f"配置文件 {path} 格式有误:{exc}。请对照自带配置修改。") from exc
+        data = read_toml(
+            path,
+            missing=f"无法生成报表。请从自带配置(carestats init 新目录)中复制一份 {FORM_FILE}。",
+        )
         text = data.get("text", {})
         notes = data.get("notes", {})
         try:
@@ -124,25 +118,17 @@ def _rules_text(profile: Profile) -> tuple[tuple[str, str], ...]:
     Each ``[[rule]]`` prints as its id (the one check's findings cite), its label and its description,
     so that the form states exactly the rules the returns will be checked against.
     """
-    path = profile.path / RULES_FILE
-    if not path.is_file():
+    if not (profile.path / RULES_FILE).is_file():
         return ()
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"配置文件 {path} 格式有误:{exc}。请对照自带配置修改。") from exc
     lines: list[tuple[str, str]] = []
-    for rule in data.get("rule", []):
-        if not isinstance(rule, dict) or not rule.get("label"):
-            continue
-        text = str(rule["label"])
-        detail = _SOURCE_REF.sub("", str(rule.get("description", ""))).strip()
+    for rule in load_rules(profile):
+        text = rule.label
+        detail = _SOURCE_REF.sub("", rule.description).strip()
         if detail and detail.rstrip("。") != text:
             text += ":" + detail
-        if rule.get("severity") == "warning" and "提示" not in text:
+        if rule.severity == "warning" and "提示" not in text:
             text += "(提示性审核)"
-        lines.append((str(rule.get("id", "")), text))
+        lines.append((rule.id, text))
     return tuple(lines)
 
 

@@ -616,9 +616,18 @@ class Letter:
 
 
 def render_letter(
-    spec: LetterSpec, figures: Any, profile: Any, year: int | None = None, *, draft: bool = False
+    spec: LetterSpec,
+    figures: Any,
+    profile: Any,
+    year: int | None = None,
+    *,
+    draft: bool = False,
+    environment: jinja2.Environment | None = None,
 ) -> Letter:
-    """Render ``spec`` with the figures of ``year`` (default: the spec's year) into a ``Letter``."""
+    """Render ``spec`` with the figures of ``year`` (default: the spec's year) into a ``Letter``.
+
+    ``environment`` replaces ``make_environment(profile)`` (``carestats check --letter`` marks each figure).
+    """
     year = spec.year if year is None else year
     recorder = Recorder()
     ctx = LetterContext(
@@ -629,7 +638,7 @@ def render_letter(
         county=profile.county,
         draft=draft,
     )
-    env = make_environment(profile)
+    env = make_environment(profile) if environment is None else environment
     try:
         template = env.get_template(spec.template)
     except jinja2.TemplateNotFound as exc:

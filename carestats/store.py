@@ -113,20 +113,20 @@ class NewValue:
     cell: str
 
 
+class AlreadyStored(Exception):
+    """The same file (same sha256) is already an active submission: nothing to do."""
+
+    def __init__(self, submission: Submission):
+        super().__init__("already stored")
+        self.submission = submission
+
+
 class Conflict(Exception):
     """A new file would add a second active value for a unit, indicator and year."""
 
     def __init__(self, clashes: list[tuple[str, str, Submission]]):
         super().__init__("conflict")
         self.clashes = clashes
-
-
-class Duplicate(Exception):
-    """The same file (by SHA-256) is already an active submission: nothing to store."""
-
-    def __init__(self, existing: Submission):
-        super().__init__("duplicate")
-        self.existing = existing
 
 
 def busy_timeout_ms() -> int:
@@ -223,7 +223,7 @@ class Store:
     ) -> tuple[int, list[Submission]]:
         """Store one file's values in one transaction. Returns (new id, submissions it superseded).
 
-        Raises ``Conflict`` when another active submission already holds a value for the same unit, indicator
+        Raises ``AlreadyStored`` when the same bytes are already active, ``Conflict`` when another active submission already holds a value for the same unit, indicator
         and year, unless ``replace``: then those submissions are marked superseded (kept in the history).
         """
         values = list(values)
@@ -235,13 +235,15 @@ class Store:
                 f"{file_name} 及之后的文件没有写入,之前的文件已完整保存;请等对方完成后重新运行"
             ) from exc
         try:
-            same = self.find_active_sha(sha256)
-            if same is not None:  # another ingest stored this very file since the caller looked
-                raise Duplicate(same)
+            same = self.find_active_sha(
+                sha256
+            )  # inside the write lock: a concurrent ingest may just have stored it
+            if same is not None:
+                raise AlreadyStored(same)
             keys = {(v.unit, v.code) for v in values if v.role == "value"}
-            clashes = self._clashes(year, keys)
+            clashes = self._clashes(year, "value", keys)
             totals = {(v.unit, v.code, table) for v in values if v.role == "total"}
-            clashes += self._total_clashes(year, totals)
+            clashes += self._clashes(year, "total", totals)
             superseded: list[Submission] = []
             if clashes and not replace:
                 raise Conflict(clashes)
@@ -272,25 +274,22 @@ class Store:
             raise
         return int(new_id), superseded
 
-    def _clashes(self, year: int, keys: set[tuple[str, str]]) -> list[tuple[str, str, Submission]]:
-        if not keys:
-            return []
-        rows = self.conn.execute(
-            f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'value'",
-            (year,),
-        ).fetchall()
-        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1]) in keys]
+    def _clashes(self, year: int, role: str, keys: set[tuple[str, ...]]) -> list[tuple[str, str, Submission]]:
+        """Active values of ``role`` for ``year`` whose key is in ``keys``.
 
-    def _total_clashes(self, year: int, keys: set[tuple[str, str, str]]) -> list[tuple[str, str, Submission]]:
+        A value's key is (unit, code); a declared total's is (unit, code, table), since each table has its own 合计.
+        """
         if not keys:
             return []
+        units = sorted({k[0] for k in keys})
+        marks = ",".join("?" * len(units))
         rows = self.conn.execute(
             f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'total'",
-            (year,),
+            f" WHERE v.unit IN ({marks}) AND s.year = ? AND s.status = 'active' AND v.role = ?",
+            (*units, year, role),
         ).fetchall()
-        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7]) in keys]
+        width = len(next(iter(keys)))
+        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7])[:width] in keys]
 
     # ------------------------------------------------------------------ reads
     def find_active_sha(self, sha256: str) -> Submission | None:

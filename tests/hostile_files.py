@@ -1,4 +1,5 @@
-"""Hostile and broken input files, made on the spot: used by tests/test_hostile.py and bench/hostile_bench.py.
+"""Hostile and broken input files, made on the spot (tests/test_hostile_extra.py; the registries at the end list
+them all for a measuring run).
 
 Each maker writes one file at ``path`` and returns it. Nothing here is committed as a binary fixture, so every
 file can be looked at by reading the code that makes it.

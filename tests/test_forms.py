@@ -363,7 +363,7 @@ def test_a_form_the_ingest_would_misread_is_refused_and_not_left_behind(tmp_path
 def test_form_text_is_profile_data(tmp_path: Path):
     root = _profile_copy(tmp_path)
     (root / "form.toml").unlink()
-    with pytest.raises(ProfileError, match="缺少文件 .*form.toml"):
+    with pytest.raises(ProfileError, match="找不到配置文件 .*form.toml"):
         plan_forms(Profile.load(root), 2026, all_units=True)
 
 
@@ -413,6 +413,7 @@ description = "审核关系第1条:A02 不大于 A01。"
 severity = "error"
 scope = "unit"
 expr = "A02 <= A01"
+hint = "请核对。"
 
 [[rule]]
 id = "R06a"
@@ -422,6 +423,7 @@ severity = "error"
 scope = "unit"
 kind = "type"
 of = "count"
+hint = "请核对。"
 
 [[rule]]
 id = "R07"
@@ -430,6 +432,7 @@ description = "审核关系第7条:高龄津贴人均(A07 ÷ A06)应在 100 至 
 severity = "warning"
 scope = "unit"
 expr = "100 <= A07 / A06 <= 2000"
+hint = "请核对。"
 """
 
 

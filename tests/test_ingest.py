@@ -343,3 +343,27 @@ def test_hidden_copy_sheet_is_ignored_but_two_visible_returns_are_refused(store,
     wb.save(path)
     r = ingest_paths(store, profile, [path])[0]
     assert r.status == REFUSED and "统计表 (2)" in r.message
+
+
+def test_worker_pool_gives_the_same_store_as_one_process(profile, tmp_path, monkeypatch):
+    import carestats.ingest as ingest_mod
+    from carestats.store import Store
+
+    monkeypatch.setattr(ingest_mod, "POOL_MIN_FILES", 2)
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for unit in TOWNSHIPS:
+        write_table1(folder / f"{unit}.xlsx", unit)
+    (folder / "坏文件.xlsx").write_bytes(b"")
+    contents = []
+    for workers in (1, 2):
+        with Store.open(tmp_path / f"w{workers}.db") as s:
+            results = ingest_paths(s, profile, [folder], workers=workers)
+            contents.append(
+                (
+                    [(r.path.name, r.status, r.message) for r in results],
+                    [(v.file, v.unit, v.code, v.value, v.raw, v.cell) for v in s.active_values(2025)],
+                )
+            )
+    assert contents[0] == contents[1]
+    assert [st for _n, st, _m in contents[0][0]].count(REFUSED) == 1
