@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.hostile_files import laughs_after_padding, zip_bomb_lying  # noqa: E402
 from tests.test_hostile import LAUGHS, _body, _with_stray_cell  # noqa: E402  (the test suite's hostile files)
 from tests.workbooks import EXAMPLES, write_table1  # noqa: E402
 
@@ -63,6 +64,8 @@ def build(folder: Path) -> dict[str, Path]:
                 payload = LAUGHS + _body(payload).replace(b"<t>", b"<t>&lol9;", 1)
             zout.writestr(item, payload)
     files["billion laughs in a sheet"] = laughs
+    files["zip bomb lying about its size"] = zip_bomb_lying(folder / "liar.xlsx")
+    files["DOCTYPE behind 8 KB of comment"] = laughs_after_padding(folder / "padded.xlsx")
     return files
 
 
