@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.workbooks import expected_2025, write_table1  # noqa: E402  (the test suite's real-form writer)
+from tests.workbooks import expected_2025, write_table1, write_table2  # noqa: E402  (the test suite's real-form writers)
 
 NAIVE = """
 import sys, pandas
@@ -57,6 +57,7 @@ def make_profile(target: Path, names: list[str]) -> Path:
         w.writerow(["单位名称", "类别", "报送表", "其他写法"])
         for name in names:
             w.writerow([name, "乡镇", "表一", ""])
+        w.writerow(["县卫生健康局", "部门", "表二", "县卫健局"])  # files the one-row-a-township 表二
     return target
 
 
@@ -65,9 +66,9 @@ def make_returns(folder: Path, names: list[str]) -> list[Path]:
     base = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     paths = []
     for i, name in enumerate(names):
-        values = {
-            k: (int(float(v)) + i % 7 if isinstance(v, int) else float(v) + i % 7) for k, v in base.items()
-        }
+        # every figure shifted by the same small amount keeps the 审核关系 true; B05 stays 1 (one station)
+        values = {k: (v + i % 7 if isinstance(v, int) else float(v) + i % 7) for k, v in base.items()}
+        values["B05"] = 1
         units = {}
         if i % 3 == 2:
             for code in ("A07", "A09", "A12", "C09"):
@@ -84,6 +85,10 @@ def make_returns(folder: Path, names: list[str]) -> list[Path]:
             subtitle="(统计时段:2025年1月1日至2025年12月31日)",
         )
         paths.append(path)
+    h = {c: expected_2025()["units"]["大兴镇"][c] for c in ("H01", "H02", "H03", "H04")}
+    paths.append(
+        write_table2(folder / "县卫生健康局老年人健康管理情况表.xlsx", {n: h for n in names}, total={})
+    )
     return paths
 
 
@@ -118,10 +123,12 @@ def main() -> None:
     t0 = time.perf_counter()
     profile = make_profile(work / "profile", names) if not (work / "profile").exists() else work / "profile"
     files = sorted((work / "returns").glob("*.xlsx")) if (work / "returns").exists() else []
-    if len(files) != args.files:
+    if len(files) != args.files + 1:
         shutil.rmtree(work / "returns", ignore_errors=True)
         files = make_returns(work / "returns", names)
-    print(f"{len(files)} returns in {work / 'returns'} (generated in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{len(files)} returns ({args.files} 表一 and one 表二 of {args.files} rows) in {work / 'returns'} (generated in {time.perf_counter() - t0:.1f} s)"
+    )
     env = dict(os.environ, CARESTATS_PROFILE=str(profile))
     file_args = [str(p) for p in files]
 
@@ -134,7 +141,10 @@ def main() -> None:
         results["b"].append(measure([sys.executable, "-c", NAIVE, *file_args]))
         results["c"].append(measure([sys.executable, "-c", FLOOR, *file_args]))
     last_db = work / f"run{args.runs - 1}.db"
-    check = [measure([exe, "check", "--db", str(last_db), "--year", "2025"], env) for _ in range(args.runs)]
+    check = [
+        measure([exe, "check", "--db", str(last_db), "--year", "2025", "--format", "json"], env)
+        for _ in range(args.runs)
+    ]
     version = [measure([exe, "--version"]) for _ in range(5)]
     bare = [measure([sys.executable, "-c", "pass"]) for _ in range(5)]
 
@@ -145,7 +155,7 @@ def main() -> None:
         ("(a) carestats ingest", med(results["a"])),
         ("(b) naive pandas.read_excel(openpyxl) loop", med(results["b"])),
         ("(c) floor: calamine to_python() loop", med(results["c"])),
-        ("carestats check on the ingested store", med(check)),
+        ("carestats check --format json on the store", med(check)),
         ("carestats --version", med(version)),
         ("python -c pass", med(bare)),
     ]
