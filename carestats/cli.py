@@ -38,7 +38,7 @@ class ChineseGroup(TyperGroup):
             command = exc.ctx.command_path if exc.ctx is not None else "carestats"
             err.print(f"请运行“{command} --help”查看用法。")
             sys.exit(2)
-        except click_exc.Abort:
+        except typer.Abort:
             err.print("已中止。")
             sys.exit(1)
         except click_exc.ClickException as exc:
@@ -222,6 +222,10 @@ def ingest(
             else:
                 results = ingest_paths(store, prof, paths, year=year, replace=replace)
             _print_ingest(results)
+            if debug:
+                for r in results:
+                    if r.trace:
+                        err.print(f"--debug {r.path.name}:\n{r.trace}", markup=False)
             return exit_code(results)
 
     run(debug, body)
@@ -233,9 +237,10 @@ def _print_ingest(results) -> None:
     labels = {STORED: "已汇入", UNCHANGED: "未变(已汇入过)", REFUSED: "拒收", SKIPPED: "跳过"}
     table = Table(title="汇入结果", show_lines=False)
     for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
+    many = len(results) > 50  # a clerk reads the files that need attention, not a thousand “已汇入” rows
     for r in results:
-        if r.status == SKIPPED:
+        if r.status == SKIPPED or (many and r.status in (STORED, UNCHANGED) and not r.problems):
             continue
         units = r.filer if len(r.units) <= 1 else f"{r.filer}({len(r.units)} 个乡镇)"
         status = labels[r.status]
@@ -351,6 +356,119 @@ def _print_figures(fig) -> None:
     out.print(table)
 
 
+# --------------------------------------------------------------------------- report
+@app.command()
+def report(
+    spec: Annotated[
+        Path, typer.Argument(help="答复函说明文件(.toml),如 data/examples/letters/2025-57.toml。")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="答复函文件,格式按扩展名:.docx、.txt、.md、.html;不写则在屏幕上显示文本。"
+        ),
+    ] = None,
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="数据年度;默认为答复函说明中的 year。", show_default=False)
+    ] = None,
+    audit: Annotated[
+        Path | None,
+        typer.Option("--audit", help="另写一份数字核对表(.json 或 .xlsx):答复函中每个数字及其来源单元格。"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="审核有错误时仍然生成,答复函标明“草稿（未通过审核）”。")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """用模板和已审核的数据生成答复函(GB/T 9704 版式的 Word 文档,或文本、Markdown、网页)。
+
+    审核(carestats check)有错误时拒绝生成,除非加 --force。
+
+    例:carestats report data/examples/letters/2025-57.toml --db 2025.db -o 答复函.docx --audit 核对.xlsx
+    """
+
+    def body() -> int:
+        from carestats.letter import load_spec
+        from carestats.letter_text import to_text
+        from carestats.report import check_formats, prepare_letter, write_audit, write_letter
+
+        check_formats(output, audit)
+        prof = _profile(profile)
+        letter_spec = load_spec(spec)
+        with _store(db, create=False) as store:
+            letter = prepare_letter(store, prof, letter_spec, year, force=force)
+        if output is None:
+            sys.stdout.write(to_text(letter))
+            sys.stdout.flush()
+        else:
+            write_letter(letter, output)
+            err.print(f"已写入 {output}")
+        if audit is not None:
+            write_audit(letter, prof, audit)
+            err.print(f"已写入 {audit}(答复函中 {len(letter.printed)} 个数字及其来源单元格)")
+        if letter.draft:
+            err.print(
+                "[yellow]注意:[/]审核有错误,本答复函标明“草稿（未通过审核）”,不能作为正式文件。", markup=True
+            )
+        return 0
+
+    run(debug, body)
+
+
+# --------------------------------------------------------------------------- form
+@app.command()
+def form(
+    year: YearOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="报表写入的文件夹。", show_default=False)
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="只生成这一张表,如 表一。", show_default=False)
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="只为这个单位生成,如 大兴镇。", show_default=False)
+    ] = None,
+    all_units: Annotated[bool, typer.Option("--all", help="为所有乡镇和部门各生成一份。")] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖输出文件夹中已有的同名文件。")] = False,
+    db: DbOpt = None,
+    profile: ProfileOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """按配置生成下发给各单位的空白报表(.xlsx):已写好单位和年度、指标代码、输入检查,上年数取自数据库。
+
+    例:carestats form --all --year 2026 -o 下发报表
+    """
+
+    def body() -> int:
+        from carestats.forms import generate_forms, plan_forms, prior_values
+        from carestats.store import default_db_path
+
+        if year is None:
+            raise UsageError("请用 --year 指定报表年度,如 --year 2026")
+        if output is None:
+            raise UsageError("请用 -o 指定报表写入的文件夹,如 -o 下发报表")
+        prof = _profile(profile)
+        jobs = plan_forms(prof, year, table=table, unit=unit, all_units=all_units)
+        prior = {}
+        db_path = db or default_db_path()
+        if db is not None or db_path.exists():
+            with _store(db_path, create=False) as store:
+                prior = prior_values(store, year - 1)
+            if not prior:
+                err.print(f"数据库 {db_path} 中没有 {year - 1} 年的数据,“上年数”一栏留空。")
+        else:
+            err.print(f"没有找到数据库 {db_path},“上年数”一栏留空;可用 --db 指定数据库。")
+        written = generate_forms(prof, jobs, output, prior, overwrite=force)
+        for w in written:
+            out.print(f"{w.job.table.id}  {w.job.unit.name}  {w.path}")
+        out.print(f"已生成 {len(written)} 份 {year} 年报表,在 {output} 中。")
+        return 0
+
+    run(debug, body)
+
+
 # --------------------------------------------------------------------------- check
 @app.command()
 def check(
@@ -368,12 +486,29 @@ def check(
             show_default=False,
         ),
     ] = None,
+    letter: Annotated[
+        Path | None,
+        typer.Option(
+            "--letter",
+            help="同时逐个核对答复函(.docx、.txt、.md)中的数字:与数据不符的为错误,对应不到指标的为提示。",
+            show_default=False,
+        ),
+    ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="生成该答复函所用的答复函说明(.toml),按其模板逐处对照;不写则按信中文号查找,找不到则按文字对应指标。",
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """按配置中的审核关系(rules.toml)审核已汇入的报表,指出每个问题所在的文件、工作表和单元格。
 
-    有错误时退出码为 1,只有提示时为 0。
+    加 --letter 时,还逐个核对答复函中的数字是否与数据相符。有错误时退出码为 1,只有提示时为 0。
     例:carestats check --year 2025 --annotate 审核意见
+    例:carestats check --letter 答复函.docx --spec data/examples/letters/2025-57.toml
     """
 
     def body() -> int:
@@ -383,19 +518,53 @@ def check(
 
         if fmt not in ("table", "json"):
             raise UsageError(f"不支持的格式“{fmt}”。--format 可选 table、json")
+        if spec is not None and letter is None:
+            raise UsageError("--spec 要与 --letter 一起用,如 --letter 答复函.docx --spec 2025-57.toml")
         prof = _profile(profile)
         rules = load_rules(prof)
+        checked_letter = letter_spec = None
+        if letter is not None:
+            from carestats.letter_check import choose_spec
+            from carestats.letter_read import read_letter
+
+            letter_text = read_letter(letter)
+            letter_spec, spec_notes = choose_spec(letter_text, prof, spec)
         with _store(db, create=False) as store:
-            chosen = _pick_year(store, year)
+            chosen = year if year is not None or letter_spec is None else letter_spec.year
+            chosen = _pick_year(store, chosen)
             if chosen not in store.years():
                 have = "、".join(map(str, store.years())) or "无"
                 raise UsageError(f"数据库 {store.path} 中没有 {chosen} 年的数据(已有年度:{have})")
             result = run_check(store, prof, chosen, rules)
+            if letter is not None:
+                from carestats.letter_check import check_letter, letter_findings
+
+                checked_letter = check_letter(letter_text, store, prof, chosen, letter_spec)
+                checked_letter.notes[:0] = spec_notes
+                found_in_letter = letter_findings(checked_letter)
+                result.findings.extend(found_in_letter)
         if fmt == "json":
-            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+            data = result.to_json()
+            if checked_letter is not None:
+                data["letter"] = checked_letter.to_json()
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             sys.stdout.flush()
-            for note in result.notes:
+            for note in result.notes + (checked_letter.notes if checked_letter else []):
                 err.print(f"说明:{note}")
+        elif checked_letter is not None:
+            from carestats.findings import CheckResult
+            from carestats.letter_check import render_letter_findings
+
+            data_part = CheckResult(
+                result.year,
+                [f for f in result.findings if f not in found_in_letter],
+                result.passes,
+                result.notes,
+                result.unit_order,
+            )
+            render_table(data_part, out)
+            out.print()
+            render_letter_findings(checked_letter, found_in_letter, out)
         else:
             render_table(result, out)
         if annotate is not None:

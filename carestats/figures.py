@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from carestats.errors import CarestatsError
@@ -131,7 +131,7 @@ def safe_cell_text(text: str) -> str:
         try:
             Decimal(text)
             return text  # a plain negative number is data, not a formula
-        except Exception:
+        except InvalidOperation:
             return "'" + text
     return text
 

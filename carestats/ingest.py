@@ -8,7 +8,9 @@ message and never damages what is already stored; one bad file does not stop the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from carestats.errors import CarestatsError
 from carestats.layout import LayoutError, Record, SheetReturn, is_instruction_sheet, read_sheet
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
-from carestats.store import Conflict, NewValue, Store, Submission
+from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
 from carestats.values import PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
@@ -53,6 +55,7 @@ class FileResult:
     problems: list[CellProblem] = field(default_factory=list)
     superseded: list[Submission] = field(default_factory=list)
     code: str = ""  # refusal code (reader/layout/conflict) for tests and JSON
+    trace: str = ""  # the technical traceback of a refusal, shown only with --debug
 
     @property
     def ok(self) -> bool:
@@ -96,30 +99,30 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
             if ret is not None:
                 found.append(ret)
         if not found:
-            return FileResult(
-                path,
-                REFUSED,
+            raise LayoutError(
                 f"{path.name}:没有找到可识别的报表(各工作表都没有“指标名称/2025年”"
                 "或“乡镇”表头)。请确认这是本年度的统计报表",
                 code="no-return",
             )
         if len(found) > 1:
             names = "、".join(f"“{r.sheet}”" for r in found)
-            return FileResult(
-                path,
-                REFUSED,
+            raise LayoutError(
                 f"{path.name}:有多个工作表({names})都像报表,无法确定以哪一个为准。"
                 "请删除多余的工作表(如“Sheet1 (2)”副本)后重新汇入",
                 code="several-returns",
             )
         return Prepared(path, sha, found[0])
     except ReadError as exc:
-        return FileResult(path, REFUSED, exc.message, code=exc.code)
+        return FileResult(path, REFUSED, exc.message, code=exc.code, trace=traceback.format_exc())
     except LayoutError as exc:
-        return FileResult(path, REFUSED, exc.message, code="layout")
+        return FileResult(path, REFUSED, exc.message, code=exc.code, trace=traceback.format_exc())
     except OSError as exc:
         return FileResult(
-            path, REFUSED, f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件", code="os"
+            path,
+            REFUSED,
+            f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件",
+            code="os",
+            trace=traceback.format_exc(),
         )
 
 
@@ -153,14 +156,6 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
         year=ret.year,
         units=sorted({r.unit for r in ret.records if r.role == "value"}),
     )
-    same = store.find_active_sha(prep.sha256)
-    if same is not None:
-        base.status, base.message = (
-            UNCHANGED,
-            f"{path.name}:与已汇入的 {same.file_name} 内容完全相同,未重复汇入",
-        )
-        base.values = 0
-        return base
     try:
         _id, superseded = store.add_submission(
             file_name=path.name,
@@ -173,6 +168,10 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
             values=_new_values(ret.records),
             replace=replace,
         )
+    except AlreadyStored as exc:
+        base.status = UNCHANGED
+        base.message = f"{path.name}:与已汇入的 {exc.submission.file_name} 内容完全相同,未重复汇入"
+        return base
     except Conflict as exc:
         holders: dict[int, tuple[Submission, list[str]]] = {}
         for unit, code, sub in exc.clashes:
@@ -228,6 +227,40 @@ def collect(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
     return files, skipped
 
 
+POOL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
+
+
+_WORKER: tuple[Profile, int | None] | None = None
+
+
+def _init_worker(profile: Profile, year: int | None) -> None:
+    global _WORKER
+    _WORKER = (profile, year)  # sent once per worker, not once per file
+
+
+def _prepare_in_worker(path: Path) -> Prepared | FileResult:
+    assert _WORKER is not None
+    return prepare_file(path, *_WORKER)
+
+
+def _prepared(
+    files: list[Path], profile: Profile, year: int | None, workers: int
+) -> Iterator[Prepared | FileResult]:
+    """Prepared files in order: in this process, or for a big batch in worker processes (store-free work)."""
+    if workers <= 1 or len(files) < POOL_MIN_FILES:
+        for path in files:
+            yield prepare_file(path, profile, year)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context().Pool(workers, _init_worker, (profile, year)) as pool:
+        yield from pool.imap(_prepare_in_worker, files, chunksize=16)
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def ingest_paths(
     store: Store,
     profile: Profile,
@@ -236,11 +269,15 @@ def ingest_paths(
     year: int | None = None,
     replace: bool = False,
     on_file: Callable[[FileResult], None] | None = None,
+    workers: int | None = None,
 ) -> list[FileResult]:
-    """Ingest files and folders (recursively). Returns one result per file, in order."""
+    """Ingest files and folders (recursively). Returns one result per file, in order.
+
+    Reading and parsing run in ``workers`` processes for big batches; every write happens here, one
+    transaction per file, in the order of the files.
+    """
     files, results = collect(paths)
-    for path in files:
-        prep = prepare_file(path, profile, year)
+    for prep in _prepared(files, profile, year, default_workers() if workers is None else workers):
         result = prep if isinstance(prep, FileResult) else commit_prepared(store, prep, replace=replace)
         results.append(result)
         if on_file:

@@ -61,6 +61,10 @@ _TABLE_NO = re.compile(r"^表([一二三四五六七八九十]+|\d+)$")
 class LayoutError(CarestatsError):
     """The sheet does not read as a return: the message says where and what to do."""
 
+    def __init__(self, message: str, code: str = "layout"):
+        super().__init__(message)
+        self.code = code
+
 
 @dataclass
 class Record:
@@ -88,8 +92,14 @@ class SheetReturn:
 
 # ---------------------------------------------------------------------------- helpers
 def _text(v: object) -> str:
-    if v is None or isinstance(v, float | int) and not isinstance(v, bool):
-        return "" if v is None else str(v)
+    """A cell as comparable text: strings squashed (cached), numbers as written, empty for None."""
+    t = type(v)
+    if t is str:
+        return squash(v)  # type: ignore[arg-type]
+    if v is None:
+        return ""
+    if t is float or t is int:
+        return str(v)
     return squash(str(v))
 
 
@@ -115,23 +125,38 @@ def _fill_merges(sheet: Sheet) -> dict[tuple[int, int], tuple[int, int]]:
 
 
 class _Grid:
-    """Sheet text with merged ranges filled from their anchors (for labels only, never for numbers)."""
+    """Sheet text with merged ranges filled from their anchors (for labels only, never for numbers).
+
+    Each cell is normalised once, when the grid is built: detection looks at the same rows many times.
+    """
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
-        self.merge = _fill_merges(sheet)
         self.n = len(sheet.rows)
+        self._raw = [[_text(v) for v in row] for row in sheet.rows]
+        rows = [list(row) for row in self._raw]
+        for (i, j), (ai, aj) in _fill_merges(sheet).items():
+            row = rows[i]
+            if j >= len(row):
+                row.extend([""] * (j + 1 - len(row)))
+            anchor = rows[ai]
+            row[j] = anchor[aj] if aj < len(anchor) else ""
+        self._rows = rows
 
     def label(self, i: int, j: int) -> str:
-        a = self.merge.get((i, j))
-        v = self.sheet.get(*a) if a else self.sheet.get(i, j)
-        return _text(v)
+        row = self._rows[i]
+        return row[j] if j < len(row) else ""
+
+    def cell_text(self, i: int, j: int) -> str:
+        """The cell's own text, without merge filling: what a clerk typed in that very cell."""
+        row = self._raw[i]
+        return row[j] if j < len(row) else ""
 
     def width(self, i: int) -> int:
-        return len(self.sheet.rows[i])
+        return len(self._rows[i])
 
     def texts(self, i: int) -> list[str]:
-        return [self.label(i, j) for j in range(self.width(i))]
+        return self._rows[i]
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -338,15 +363,14 @@ def _read_rows_layout(
     parent: str | None = None
     seen: dict[str, str] = {}
     for i in range(hrow + 1, grid.n):
-        row_texts = [t for t in grid.texts(i) if t]
-        if not row_texts:
+        first = next((t for t in grid.texts(i) if t), None)
+        if first is None:
             continue
-        first = row_texts[0]
         if first.startswith(FOOTER_PREFIXES):
             break
-        code_txt = _text(sheet.get(i, col["code"])) if col["code"] is not None else ""
+        code_txt = grid.cell_text(i, col["code"]) if col["code"] is not None else ""
         name_raw = sheet.get(i, col["name"]) if col["name"] is not None else ""
-        name_txt = _text(name_raw)
+        name_txt = grid.cell_text(i, col["name"]) if col["name"] is not None else ""
         value_cell = sheet.get(i, vcol)
         addr = sheet.addr(i, vcol)
         if not code_txt and not name_txt:
@@ -381,7 +405,7 @@ def _read_rows_layout(
         seen[code] = f"{sheet.name}!{addr}"
         if not name_txt.startswith("其中") and not profile.indicators[code].parent:
             parent = code
-        unit_text = _text(sheet.get(i, col["unit"])) if col["unit"] is not None else None
+        unit_text = grid.cell_text(i, col["unit"]) if col["unit"] is not None else None
         parsed = _parse(sheet, i, vcol, profile.indicators[code], unit_text)
         found.append((code, i, parsed, addr))
     if errors:
@@ -413,7 +437,16 @@ def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) 
 def _match_column(label: str, profile: Profile) -> str | None:
     name, _unit = split_unit(label)
     codes = profile.codes_for_name(name_key(name))
-    return codes[0] if len(codes) == 1 else None
+    if len(codes) == 1:
+        return codes[0]
+    # A header that starts with its code (“H01 60周岁以上…(人)”, as carestats form writes it): the code
+    # decides, and the rest of the label, if any, must name the same indicator.
+    for code in profile.indicators:
+        if name.upper().startswith(code.upper()):
+            rest = name[len(code) :]
+            if not rest or profile.codes_for_name(name_key(rest)) == [code]:
+                return code
+    return None
 
 
 def _read_units_layout(

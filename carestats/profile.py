@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carestats.errors import ProfileError
+from carestats.errors import CarestatsError, ProfileError
 from carestats.resources import default_profile_dir, templates_dir
 from carestats.text import name_key, squash
 
@@ -46,11 +46,20 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A section heading printed on the form (“一、老年人关爱服务”) above the indicator ``first``."""
+
+    title: str
+    first: str
+
+
+@dataclass(frozen=True)
 class Table:
     id: str
     name: str
     filer: str  # "乡镇" (each township) or a unit name
     about: str  # "filer" or "乡镇"
+    sections: tuple[Section, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,8 @@ class Profile:
     limits: dict[str, int]
     _name_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _unit_index: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    _unit_by_label: dict[str, str] = field(default_factory=dict, repr=False)
+    _unit_lengths: list[int] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -86,12 +97,18 @@ class Profile:
             raise ProfileError(
                 f"找不到配置目录 {root}。请检查 --profile 参数,或用 carestats init 目录 生成一份。"
             )
-        meta = _read_toml(root / "profile.toml")
+        meta = read_toml(root / "profile.toml")
         try:
             county = str(meta["county"])
             year = int(meta.get("year", 0))
             tables = {
-                t["id"]: Table(t["id"], t["name"], t.get("filer", ""), t.get("about", "filer"))
+                t["id"]: Table(
+                    t["id"],
+                    t["name"],
+                    t.get("filer", ""),
+                    t.get("about", "filer"),
+                    tuple(Section(str(s["title"]), str(s["first"])) for s in t.get("sections", [])),
+                )
                 for t in meta.get("tables", [])
             }
             rates = {
@@ -103,6 +120,14 @@ class Profile:
             raise ProfileError(f"配置文件 {root / 'profile.toml'} 缺少或写错了项目:{exc}。") from exc
         indicators = _read_indicators(root / "indicators.csv", tables)
         units = _read_units(root / "units.csv", tables)
+        for table in tables.values():
+            for section in table.sections:
+                ind = indicators.get(section.first)
+                if ind is None or table.id not in ind.tables:
+                    raise ProfileError(
+                        f"配置文件 {root / 'profile.toml'} 中{table.id}的分组“{section.title}”"
+                        f"从指标 {section.first} 开始,但该指标不在{table.id}中。"
+                    )
         for rate in rates.values():
             for code in (rate.code, rate.numerator, rate.denominator):
                 if code not in indicators:
@@ -139,6 +164,10 @@ class Profile:
         # Longest spelling first, so that “大黑山镇” wins over “大黑山” and “县民政局本级” over “民政局”.
         pairs.sort(key=lambda p: -len(p[0]))
         self._unit_index = pairs
+        self._unit_by_label = {}
+        for label, name in pairs:
+            self._unit_by_label.setdefault(label, name)
+        self._unit_lengths = sorted({len(label) for label, _ in pairs if label}, reverse=True)
 
     # ------------------------------------------------------------------ lookups
     def codes_for_name(self, key: str) -> list[str]:
@@ -155,26 +184,20 @@ class Profile:
             if s.endswith(suffix) and len(s) > len(suffix):
                 s = s[: -len(suffix)]
         s = s.removeprefix(squash(self.county)) if s != squash(self.county) else s
-        for label, name in self._unit_index:
-            if s == label:
-                return name
-        return None
+        return self._unit_by_label.get(s)
 
     def units_mentioned(self, text: str) -> list[str]:
         """Every unit a free text (title, file name) mentions, longest spelling first, without overlaps."""
         s = squash(text)
         found: list[str] = []
         taken = [False] * len(s)
-        for label, name in self._unit_index:
-            start = s.find(label)
-            while start >= 0:
-                end = start + len(label)
-                if not any(taken[start:end]):
-                    for i in range(start, end):
-                        taken[i] = True
+        for length in self._unit_lengths:  # longest spelling first; a dict lookup per position
+            for start in range(len(s) - length + 1):
+                name = self._unit_by_label.get(s[start : start + length])
+                if name is not None and not any(taken[start : start + length]):
+                    taken[start : start + length] = [True] * length
                     if name not in found:
                         found.append(name)
-                start = s.find(label, end)
         return found
 
     def townships(self) -> list[str]:
@@ -188,14 +211,24 @@ class Profile:
 
 
 # ---------------------------------------------------------------------- readers
-def _read_toml(path: Path) -> dict:
+def read_toml(
+    path: Path,
+    *,
+    what: str = "配置文件",
+    missing: str = "",
+    example: str = "自带配置",
+    error: type[CarestatsError] = ProfileError,
+) -> dict:
+    """Read a TOML data file a clerk may have edited; every failure is a Chinese message naming the file."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError as exc:
-        raise ProfileError(f"配置目录缺少文件 {path}。") from exc
+        raise error(f"找不到{what} {path}。{missing}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"配置文件 {path} 格式有误:{exc}。请对照自带配置修改。") from exc
+        raise error(f"{what} {path} 格式有误:{exc}。请对照{example}修改。") from exc
 
 
 def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:

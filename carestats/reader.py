@@ -12,8 +12,10 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".et"}
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+# A cell beyond column Z or a row beyond 9999: only then is the exact extent worth computing.
+_FAR_REF = re.compile(rb'r="(?:[A-Z]{2,}[0-9]|[A-Z]*[0-9]{5})')  # a literal prefix: fast
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
 
 
@@ -75,6 +79,7 @@ class Book:
     sheets: list[Sheet]
 
 
+@lru_cache(maxsize=4096)
 def col_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     out = ""
@@ -266,8 +271,8 @@ def _check_zip_sizes(path: Path, zf: zipfile.ZipFile, limits: Limits) -> None:
 
 def _read_member(path: Path, zf: zipfile.ZipFile, member: str) -> bytes:
     try:
-        data = zf.read(member)
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as exc:
+        data = _inflate(zf, member)
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError, zlib.error) as exc:
         if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
             raise ReadError(
                 path, "文件设置了密码(已加密)", "请报送单位取消密码后重新发送", "encrypted"
@@ -278,8 +283,9 @@ def _read_member(path: Path, zf: zipfile.ZipFile, member: str) -> bytes:
             "请报送单位重新发送,或用 WPS/Excel 打开后另存一份",
             "corrupt",
         ) from exc
-    head = data[:4096]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    # anywhere, not just the first bytes: a prolog can be padded with comments; in genuine XML text “<” is
+    # always escaped, so these markers only ever mean a declaration (a fast memchr scan, no parsing)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ReadError(
             path,
             f"文件内部的 {member} 含有 XML 实体声明(DOCTYPE/ENTITY),可能是恶意构造的文件",
@@ -287,6 +293,17 @@ def _read_member(path: Path, zf: zipfile.ZipFile, member: str) -> bytes:
             "xml-entities",
         )
     return data
+
+
+def _inflate(zf: zipfile.ZipFile, member: str) -> bytes:
+    """A member's bytes, inflated a megabyte at a time: zipfile stops at the declared size, so a member whose
+    header lies about its size (a bomb the directory check cannot see) costs a megabyte and fails its CRC,
+    instead of being inflated whole into memory as ``zf.read`` does."""
+    chunks = []
+    with zf.open(member) as fh:
+        while chunk := fh.read(1 << 20):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
@@ -319,12 +336,14 @@ def _zip_sheets(path: Path, zf: zipfile.ZipFile, names: set[str]) -> list[_ZipSh
         if member not in names:
             continue  # chartsheets and broken references: calamine decides
         xml = _read_member(path, zf, member)
-        max_row = max_col = 0
-        for rm in _ROW_REF.finditer(xml):
-            max_row = max(max_row, int(rm.group(1)) - 1)
-        for cm in _CELL_REF.finditer(xml):
-            max_col = max(max_col, col_index(cm.group(1).decode()))
-            max_row = max(max_row, int(cm.group(2)) - 1)
+        if _FAR_REF.search(xml) is None:
+            max_row, max_col = 9998, 25  # every reference within Z9999: small enough for any grid
+        else:
+            rows = _ROW_REF.findall(xml)
+            cells = _CELL_REF.findall(xml)
+            max_row = max((int(r) for r in {*rows, *(c[1] for c in cells)}), default=1) - 1
+            letters = {c[0] for c in cells}
+            max_col = col_index(max(letters, key=lambda c: (len(c), c)).decode()) if letters else 0
         out.append(_ZipSheet(name, member, visible, xml, max_row, max_col))
     return out
 

@@ -7,14 +7,13 @@ rule (unknown indicator code, duplicate id, an expression off the whitelist) sto
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from carestats.errors import ProfileError
 from carestats.expr import ExprError, Expression
-from carestats.profile import KINDS, Profile
+from carestats.profile import KINDS, Profile, read_toml
 
 RULES_FILE = "rules.toml"
 SEVERITIES = ("error", "warning")
@@ -80,17 +79,12 @@ class Rule:
 def load_rules(profile: Profile, path: str | Path | None = None) -> list[Rule]:
     """Read and validate the profile's ``rules.toml`` (or ``path``)."""
     file = Path(path) if path is not None else Path(profile.path) / RULES_FILE
-    try:
-        with file.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError as exc:
-        raise ProfileError(
-            f"配置目录缺少审核规则文件 {file}。可用 carestats init 目录 生成一份带规则的配置。"
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"审核规则文件 {file} 格式有误:{exc}。请对照自带的 rules.toml 修改。") from exc
-    except UnicodeDecodeError as exc:
-        raise ProfileError(f"审核规则文件 {file} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
+    data = read_toml(
+        file,
+        what="审核规则文件",
+        missing="可用 carestats init 目录 生成一份带规则的配置。",
+        example="自带的 rules.toml",
+    )
     entries = data.get("rule")
     unknown_top = set(data) - {"rule"}
     if unknown_top:

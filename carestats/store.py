@@ -20,6 +20,7 @@ from carestats.errors import StoreError
 ENV_DB = "CARESTATS_DB"
 DEFAULT_DB = "carestats.db"
 BUSY_TIMEOUT_MS = 60_000
+ENV_BUSY = "CARESTATS_BUSY_TIMEOUT_MS"
 
 MIGRATIONS: list[str] = [
     # 1: submissions and values
@@ -112,6 +113,14 @@ class NewValue:
     cell: str
 
 
+class AlreadyStored(Exception):
+    """The same file (same sha256) is already an active submission: nothing to do."""
+
+    def __init__(self, submission: Submission):
+        super().__init__("already stored")
+        self.submission = submission
+
+
 class Conflict(Exception):
     """A new file would add a second active value for a unit, indicator and year."""
 
@@ -120,14 +129,23 @@ class Conflict(Exception):
         self.clashes = clashes
 
 
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another one (CARESTATS_BUSY_TIMEOUT_MS, default 60 s)."""
+    try:
+        return max(0, int(os.environ.get(ENV_BUSY, BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+    def __init__(self, conn: sqlite3.Connection, path: Path, busy_ms: int = BUSY_TIMEOUT_MS):
         self.conn = conn
         self.path = path
+        self.busy_ms = busy_ms
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
@@ -141,12 +159,13 @@ class Store:
         if path.parent and not path.parent.exists():
             raise StoreError(f"数据库所在的文件夹 {path.parent} 不存在")
         try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            busy_ms = busy_timeout_ms()
+            conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            store = cls(conn, path)
+            store = cls(conn, path, busy_ms)
             store._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -204,16 +223,27 @@ class Store:
     ) -> tuple[int, list[Submission]]:
         """Store one file's values in one transaction. Returns (new id, submissions it superseded).
 
-        Raises ``Conflict`` when another active submission already holds a value for the same unit, indicator
+        Raises ``AlreadyStored`` when the same bytes are already active, ``Conflict`` when another active submission already holds a value for the same unit, indicator
         and year, unless ``replace``: then those submissions are marked superseded (kept in the history).
         """
         values = list(values)
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # still locked after the busy timeout
+            raise StoreError(
+                f"数据库 {self.path} 正被另一个 carestats 程序写入,等待 {self.busy_ms // 1000} 秒后仍未释放。"
+                f"{file_name} 及之后的文件没有写入,之前的文件已完整保存;请等对方完成后重新运行"
+            ) from exc
+        try:
+            same = self.find_active_sha(
+                sha256
+            )  # inside the write lock: a concurrent ingest may just have stored it
+            if same is not None:
+                raise AlreadyStored(same)
             keys = {(v.unit, v.code) for v in values if v.role == "value"}
-            clashes = self._clashes(year, keys)
+            clashes = self._clashes(year, "value", keys)
             totals = {(v.unit, v.code, table) for v in values if v.role == "total"}
-            clashes += self._total_clashes(year, totals)
+            clashes += self._clashes(year, "total", totals)
             superseded: list[Submission] = []
             if clashes and not replace:
                 raise Conflict(clashes)
@@ -244,25 +274,22 @@ class Store:
             raise
         return int(new_id), superseded
 
-    def _clashes(self, year: int, keys: set[tuple[str, str]]) -> list[tuple[str, str, Submission]]:
-        if not keys:
-            return []
-        rows = self.conn.execute(
-            f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'value'",
-            (year,),
-        ).fetchall()
-        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1]) in keys]
+    def _clashes(self, year: int, role: str, keys: set[tuple[str, ...]]) -> list[tuple[str, str, Submission]]:
+        """Active values of ``role`` for ``year`` whose key is in ``keys``.
 
-    def _total_clashes(self, year: int, keys: set[tuple[str, str, str]]) -> list[tuple[str, str, Submission]]:
+        A value's key is (unit, code); a declared total's is (unit, code, table), since each table has its own 合计.
+        """
         if not keys:
             return []
+        units = sorted({k[0] for k in keys})
+        marks = ",".join("?" * len(units))
         rows = self.conn.execute(
             f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            " WHERE s.year = ? AND s.status = 'active' AND v.role = 'total'",
-            (year,),
+            f" WHERE v.unit IN ({marks}) AND s.year = ? AND s.status = 'active' AND v.role = ?",
+            (*units, year, role),
         ).fetchall()
-        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7]) in keys]
+        width = len(next(iter(keys)))
+        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7])[:width] in keys]
 
     # ------------------------------------------------------------------ reads
     def find_active_sha(self, sha256: str) -> Submission | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Measurement units a label may carry in brackets, e.g. “留守老人数(人)”, “健康管理率(%)”.
 MEASURE_UNITS = (
@@ -36,11 +37,16 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("\u3000", " ")
 
 
+@lru_cache(maxsize=65536)
 def squash(text: str) -> str:
-    """NFKC, no white space at all: the form in which two labels are compared."""
+    """NFKC, no white space at all: the form in which two labels are compared.
+
+    Cached: the same labels come back in every return of a batch.
+    """
     return _SPACE.sub("", nfkc(text))
 
 
+@lru_cache(maxsize=65536)
 def split_unit(label: str) -> tuple[str, str | None]:
     """“留守老人数(人)” → (“留守老人数”, “人”); a label without a unit in brackets keeps None."""
     s = squash(label)
@@ -50,6 +56,7 @@ def split_unit(label: str) -> tuple[str, str | None]:
     return s, None
 
 
+@lru_cache(maxsize=65536)
 def name_key(label: str) -> str:
     """The key a catalogue name or a row label is looked up by.
 

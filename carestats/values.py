@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from carestats.profile import Indicator
 from carestats.text import nfkc
@@ -71,6 +72,7 @@ def _float_text(f: float) -> str:
     return s
 
 
+@lru_cache(maxsize=4096)
 def unit_scale(unit_text: str | None, ind: Indicator) -> tuple[Decimal, str | None]:
     """Scale for a 计量单位 cell or a header “(万元)”: (multiplier to the catalogue unit, problem detail)."""
     if not unit_text:

@@ -315,3 +315,55 @@ def test_examples_bundled_are_the_shared_returns():
 def test_table2_unit_column_spellings(store, profile, tmp_path, label):
     r = ingest_one(store, profile, write_table2(tmp_path / "县卫健局.xlsx", unit_label=label))
     assert r.status == STORED and len(r.units) == 9
+
+
+def test_addresses_are_what_wps_shows_when_the_table_starts_off_origin(store, profile, tmp_path):
+    def shift(ws):
+        ws.insert_rows(1, 3)
+        ws.insert_cols(1, 2)
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=shift))
+    assert r.status == STORED
+    v = values_of(store)[("大兴镇", "A02")]
+    assert v.cell == "G10" and v.value == 69  # E7 moved three rows down and two columns right
+
+
+def test_hidden_copy_sheet_is_ignored_but_two_visible_returns_are_refused(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table1(tmp_path / "大兴镇.xlsx")
+    wb = load_workbook(path)
+    copy = wb.copy_worksheet(wb["统计表"])
+    copy.title = "统计表 (2)"
+    copy.sheet_state = "hidden"
+    wb.save(path)
+    assert ingest_one(store, profile, path).status == STORED
+    wb = load_workbook(path)
+    wb["统计表 (2)"].sheet_state = "visible"
+    wb.save(path)
+    r = ingest_paths(store, profile, [path])[0]
+    assert r.status == REFUSED and "统计表 (2)" in r.message
+
+
+def test_worker_pool_gives_the_same_store_as_one_process(profile, tmp_path, monkeypatch):
+    import carestats.ingest as ingest_mod
+    from carestats.store import Store
+
+    monkeypatch.setattr(ingest_mod, "POOL_MIN_FILES", 2)
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for unit in TOWNSHIPS:
+        write_table1(folder / f"{unit}.xlsx", unit)
+    (folder / "坏文件.xlsx").write_bytes(b"")
+    contents = []
+    for workers in (1, 2):
+        with Store.open(tmp_path / f"w{workers}.db") as s:
+            results = ingest_paths(s, profile, [folder], workers=workers)
+            contents.append(
+                (
+                    [(r.path.name, r.status, r.message) for r in results],
+                    [(v.file, v.unit, v.code, v.value, v.raw, v.cell) for v in s.active_values(2025)],
+                )
+            )
+    assert contents[0] == contents[1]
+    assert [st for _n, st, _m in contents[0][0]].count(REFUSED) == 1

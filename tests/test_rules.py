@@ -119,7 +119,7 @@ def test_missing_rules_file(tmp_path):
     (prof.path / "rules.toml").unlink()
     with pytest.raises(ProfileError) as exc:
         load_rules(prof)
-    assert "缺少审核规则文件" in exc.value.message
+    assert "找不到审核规则文件" in exc.value.message
 
 
 def test_a_clerk_can_add_a_rule_without_code(tmp_path):

@@ -1,0 +1,705 @@
+"""A hand-edited reply letter checked figure by figure against the data (``carestats check --letter``).
+
+Each figure the letter writes (``letter_read.find_figures``) is tied to the indicator it states, in one of
+two ways:
+
+- **aligned** with what the letter spec's template renders from the data. The render marks every figure
+  the template prints (``fig.A05 | 人`` → A05, with its cells); both texts are compared with their digits
+  masked, so that a figure the clerk retyped still sits at the same place as the template's, and the same
+  place means the same indicator;
+- **by words**: the words before the figure (and after it, for “9个乡镇未成年人保护工作站”) are matched
+  against the catalogue's names and other spellings, nearest clause first, widening to the sentence only
+  to settle a tie. A tie that the words cannot settle is settled by the data only when exactly one of the
+  candidates agrees with the figure; otherwise the figure is reported as not tied, never guessed.
+
+Then each tied figure is compared with the data: exact figures exactly (万元 against the 元 total), rates
+against the ratio recomputed from the summed parts, and approximate figures by their marker — “N余” agrees
+when N ≤ data < N + 10^z (z: trailing zeros of N), “约N” when the data rounds to N at N's precision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from carestats import numfmt
+from carestats.errors import CarestatsError
+from carestats.figures import Figures, compute_figures
+from carestats.findings import CANNOT, ERROR, FAIL, WARNING, CellRef, Finding
+from carestats.letter import (
+    COUNTY_SCOPE,
+    Figure,
+    FigureNotAvailable,
+    LetterSpec,
+    letter_filters,
+    load_spec,
+    make_environment,
+    render_letter,
+)
+from carestats.letter_read import (
+    LetterText,
+    Paragraph,
+    WrittenFigure,
+    find_figures,
+    normalise,
+    precision,
+    read_letter,
+    unit_group,
+)
+from carestats.letter_words import WordMatcher
+from carestats.profile import Indicator, Profile
+from carestats.resources import examples_dir
+from carestats.store import Store
+from carestats.text import squash
+
+OK, WRONG, UNTIED, UNVERIFIABLE = "ok", "wrong", "untied", "unverifiable"
+ALIGNED, WORDS, WORDS_VALUE = "aligned", "words", "words+value"
+
+
+# ------------------------------------------------------------------------------------------- the ties
+@dataclass(frozen=True)
+class Tie:
+    """The indicator a written figure states, and the data it is compared with."""
+
+    indicator: Indicator
+    scope: str  # 全县 or a unit name
+    value: Decimal | None  # None: the store has no figure (``missing`` says why)
+    sources: tuple[Any, ...]  # StoredValue rows behind ``value``
+    how: str  # aligned | words | words+value
+    printed: str | None = None  # the figure as the template renders it (aligned only)
+    exact: Decimal | None = None  # a county rate's unrounded ratio
+    ratio: str | None = None  # “14810 ÷ 15147 × 100”, for the message
+    missing: str | None = None
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+    @property
+    def label(self) -> str:
+        where = "" if self.scope == COUNTY_SCOPE else f",{self.scope}"
+        return f"{self.indicator.code} {self.indicator.name}{where}"
+
+
+@dataclass
+class FigureCheck:
+    """One written figure: where it is, what it was tied to, and whether it agrees with the data."""
+
+    figure: WrittenFigure
+    place: str  # 第 12 段 / 第 12 行
+    context: str  # the words around it, as written
+    tie: Tie | None
+    status: str  # ok | wrong | untied | unverifiable
+    expected: str | None = None  # how it should read (wrong only)
+    message: str = ""
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def approximate(self) -> bool:
+        return self.figure.kind != "exact"
+
+    def to_json(self) -> dict:
+        t = self.tie
+        return {
+            "letter_text": self.figure.text,
+            "place": self.place,
+            "status": self.status,
+            "code": t.code if t else None,
+            "scope": t.scope if t else None,
+            "how": t.how if t else None,
+            "value": numfmt.plain(t.value) if t and t.value is not None else None,
+            "expected": self.expected,
+            "candidates": list(self.candidates),
+        }
+
+
+@dataclass
+class LetterCheck:
+    letter: LetterText
+    year: int
+    spec: Path | None
+    checks: list[FigureCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # template figures not found in the letter
+
+    def by_status(self, status: str) -> list[FigureCheck]:
+        return [c for c in self.checks if c.status == status]
+
+    @property
+    def wrong(self) -> list[FigureCheck]:
+        return self.by_status(WRONG)
+
+    def summary(self) -> str:
+        n = {s: len(self.by_status(s)) for s in (OK, WRONG, UNTIED, UNVERIFIABLE)}
+        text = (
+            f"答复函 {self.letter.path.name}:共 {len(self.checks)} 个数字,与数据相符 {n[OK]} 个,"
+            f"不符 {n[WRONG]} 个,未对应到指标 {n[UNTIED]} 个"
+        )
+        if n[UNVERIFIABLE]:
+            text += f",无法核对 {n[UNVERIFIABLE]} 个"
+        return text + "。"
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.letter.path.name,
+            "spec": str(self.spec) if self.spec else None,
+            "year": self.year,
+            "figures": [c.to_json() for c in self.checks],
+            "not_in_letter": self.unmatched,
+        }
+
+
+# ---------------------------------------------------------------------------------------- entry point
+def choose_spec(
+    letter: LetterText, profile: Profile, spec: str | Path | None = None, *, find_spec: bool = True
+) -> tuple[LetterSpec | None, list[str]]:
+    """The letter spec to align with: the one given, else one whose 文号 the letter carries (with a note)."""
+    if spec is not None:
+        return load_spec(spec), []
+    if find_spec:
+        found = find_letter_spec(letter, profile)
+        if found is not None:
+            chosen = load_spec(found)
+            return chosen, [f"信中的文号 {chosen.doc_number} 与答复函说明 {found} 相同,按其模板对照。"]
+    return None, []
+
+
+def check_letter(
+    letter: str | Path | LetterText,
+    store: Store,
+    profile: Profile,
+    year: int | None = None,
+    spec: str | Path | LetterSpec | None = None,
+    *,
+    find_spec: bool = True,
+) -> LetterCheck:
+    """Read the letter, tie each figure to an indicator and compare it with ``year``'s data.
+
+    ``spec`` is the letter spec it was rendered from; without one, a spec whose 文号 the letter carries is
+    looked for beside the letter, in the profile's ``letters/`` and among the bundled examples
+    (``find_spec=False`` ties by words alone). ``year`` defaults to the spec's, else the latest in the store.
+    """
+    if not isinstance(letter, LetterText):
+        letter = read_letter(letter)
+    if isinstance(spec, LetterSpec):
+        spec_obj, notes = spec, []
+    else:
+        spec_obj, notes = choose_spec(letter, profile, spec, find_spec=find_spec)
+    if year is None:
+        year = spec_obj.year if spec_obj else _latest_year(store)
+    figures = compute_figures(store, profile, year)
+    units = profile_units(profile)
+    written = find_figures(letter, units)
+    result = LetterCheck(letter, year, spec_obj.path if spec_obj else None, notes=notes)
+
+    aligned: dict[int, tuple[Figure | None, str]] = {}
+    if spec_obj is not None:
+        try:
+            rendered = render_marked(spec_obj, figures, profile, year)
+        except FigureNotAvailable as exc:  # the data lack a figure the template prints: words still work
+            notes.append(f"无法按答复函模板生成对照文本({exc.message.rstrip('。')}),改为按文字对应指标。")
+        else:
+            aligned, result.unmatched = align(letter, written, rendered, units)
+            if result.unmatched:
+                notes.append(
+                    f"模板中有 {len(result.unmatched)} 个数字在信中对应的位置没有找到(可能已删去或改写):"
+                    + "、".join(result.unmatched)
+                    + "。"
+                )
+    matcher = WordMatcher(profile)
+    for i, w in enumerate(written):
+        par = letter.paragraphs[w.paragraph]
+        context = _snippet(par.text, w)
+        tie: Tie | None = None
+        candidates: tuple[str, ...] = ()
+        fig, printed = aligned.get(i, (None, None))
+        if fig is not None:
+            tie = _tie(profile, figures, fig.code, fig.scope, fig.value, fig.sources, ALIGNED, printed)
+        else:
+            code, contenders = matcher.tie(letter, written, i)
+            if code is not None:
+                tie = _county_tie(profile, figures, code, WORDS)
+            elif contenders:
+                agreeing = [
+                    c for c in contenders if judge(w, _county_tie(profile, figures, c, WORDS))[0] == OK
+                ]
+                if len(agreeing) == 1:
+                    tie = _county_tie(profile, figures, agreeing[0], WORDS_VALUE)
+                else:
+                    candidates = tuple(contenders)
+        result.checks.append(_check_one(w, par, context, tie, candidates, profile, figures))
+    return result
+
+
+def profile_units(profile: Profile) -> frozenset[str]:
+    """The 计量单位 of the profile's indicators (元 and % included), so a county's own unit words count."""
+    return frozenset(ind.unit for ind in profile.indicators.values())
+
+
+def _latest_year(store: Store) -> int:
+    years = store.years()
+    if not years:
+        raise CarestatsError(f"数据库 {store.path} 中还没有数据。请先运行 carestats ingest 汇入报表")
+    return years[-1]
+
+
+def find_letter_spec(letter: LetterText, profile: Profile) -> Path | None:
+    """The letter spec whose 文号 the letter carries: beside the letter, in the profile's ``letters/``,
+    then among the bundled examples. None when there is none, or more than one with different 文号."""
+    text = squash(letter.text + "\n" + letter.properties)
+    folders = [letter.path.parent, Path(profile.path) / "letters", examples_dir() / "letters"]
+    found: dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for p in sorted(folder.glob("*.toml")):
+            try:
+                spec = load_spec(p)
+            except (CarestatsError, OSError):  # pyproject.toml, profile.toml …: not a letter spec
+                continue
+            if squash(spec.doc_number) in text:
+                found.setdefault(spec.doc_number, p)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _snippet(text: str, w: WrittenFigure, before: int = 14, after: int = 6) -> str:
+    a, b = max(0, w.start - before), min(len(text), w.end + after)
+    return ("…" if a else "") + text[a:b].strip() + ("…" if b < len(text) else "")
+
+
+# ------------------------------------------------------------------------------------ the rendered text
+_OPEN, _MID, _CLOSE = "\ue000", "\ue001", "\ue002"
+_MARKED = re.compile(_OPEN + r"(\d+)" + _MID + "(.*?)" + _CLOSE)
+
+
+@dataclass
+class Rendered:
+    """What the spec's template renders from the data: its text and, per paragraph, the marked figures."""
+
+    text: LetterText
+    spans: dict[int, list[tuple[int, int, Figure]]]  # paragraph → (start, end, figure)
+
+
+def render_marked(spec: LetterSpec, figures: Figures, profile: Profile, year: int) -> Rendered:
+    """Render the letter as ``carestats report`` does (plain text), every printed figure marked."""
+    from carestats.letter_text import to_text
+
+    registry: list[Figure] = []
+
+    def mark(fig: Figure, text: str) -> str:
+        registry.append(fig)
+        return f"{_OPEN}{len(registry) - 1}{_MID}{text}{_CLOSE}"
+
+    def wrap(fn):
+        def apply(value: Any, *args: Any, **kwargs: Any) -> str:
+            text = fn(value, *args, **kwargs)
+            return mark(value, text) if isinstance(value, Figure) else text
+
+        return apply
+
+    env: jinja2.Environment = make_environment(profile)
+    for name in letter_filters():
+        env.filters[name] = wrap(env.filters[name])
+    env.finalize = lambda v: mark(v, str(v)) if isinstance(v, Figure) else v
+    letter = render_letter(spec, figures, profile, year, environment=env)
+    paragraphs: list[Paragraph] = []
+    spans: dict[int, list[tuple[int, int, Figure]]] = {}
+    for n, line in enumerate(to_text(letter).split("\n")):
+        out, pos, length = [], 0, 0
+        for m in _MARKED.finditer(line):
+            out.append(line[pos : m.start()])
+            length += m.start() - pos
+            spans.setdefault(n, []).append((length, length + len(m[2]), registry[int(m[1])]))
+            out.append(m[2])
+            length += len(m[2])
+            pos = m.end()
+        out.append(line[pos:])
+        paragraphs.append(Paragraph("".join(out), f"第 {n + 1} 行"))
+    return Rendered(LetterText(spec.path, tuple(paragraphs)), spans)
+
+
+# ------------------------------------------------------------------------------------------ alignment
+def _masked(letter: LetterText) -> tuple[str, list[tuple[int, int]]]:
+    """The letter's text without white space, each number (digits, . and ,) one ‘#’; and for each
+    character, the (paragraph, offset) it stands for."""
+    chars: list[str] = []
+    src: list[tuple[int, int]] = []
+    for pi, par in enumerate(letter.paragraphs):
+        norm, origin = normalise(par.text)
+        i = 0
+        while i < len(norm):
+            ch = norm[i]
+            if ch.isspace():
+                i += 1
+                continue
+            chars.append("#" if "0" <= ch <= "9" else ch)
+            src.append((pi, origin[i]))
+            if "0" <= ch <= "9":
+                while i < len(norm) and (
+                    "0" <= norm[i] <= "9"
+                    or (norm[i] in ".," and i + 1 < len(norm) and "0" <= norm[i + 1] <= "9")
+                ):
+                    i += 1
+                continue
+            i += 1
+    return "".join(chars), src
+
+
+MIN_CONTEXT = 2  # a figure is aligned only inside a matching run with this many characters on one side
+
+
+def align(
+    letter: LetterText, written: Sequence[WrittenFigure], rendered: Rendered, units: Iterable[str] = ()
+) -> tuple[dict[int, tuple[Figure | None, str]], list[str]]:
+    """Letter figure index → (the template's figure at the same place, as the template prints it);
+    the figure is None where the number is the template's own words.
+
+    Also returns the template's figures that have no figure at their place in the letter.
+    """
+    their = find_figures(rendered.text, units)
+    their_fig: list[Figure | None] = []
+    for f in their:
+        hit = None
+        for s, e, fig in rendered.spans.get(f.paragraph, []):
+            if s < f.end and f.num_start < e:
+                hit = fig
+                break
+        their_fig.append(hit)
+    ours_m, ours_src = _masked(letter)
+    theirs_m, theirs_src = _masked(rendered.text)
+    ours_at = {pos: i for i, pos in enumerate(ours_src)}
+    theirs_at = {pos: i for i, pos in enumerate(theirs_src)}
+    their_by_index = {theirs_at[(f.paragraph, f.num_start)]: k for k, f in enumerate(their)}
+    blocks = SequenceMatcher(None, theirs_m, ours_m, autojunk=False).get_matching_blocks()
+    out: dict[int, tuple[Figure | None, str]] = {}
+    used: set[int] = set()
+    for i, w in enumerate(written):
+        j = ours_at.get((w.paragraph, w.num_start))
+        if j is None:
+            continue
+        for a, b, size in blocks:
+            if b <= j < b + size and max(j - b, b + size - 1 - j) >= MIN_CONTEXT:
+                k = their_by_index.get(a + j - b)
+                if k is not None:
+                    out[i] = (their_fig[k], normalise(their[k].text)[0])
+                    used.add(k)
+                break
+    unmatched = [
+        f"{their[k].text}({fig.code} {fig.name})"
+        for k, fig in enumerate(their_fig)
+        if fig is not None and k not in used
+    ]
+    return out, unmatched
+
+
+# ------------------------------------------------------------------------------------------ comparing
+def _tie(
+    profile: Profile,
+    figures: Figures,
+    code: str,
+    scope: str,
+    value: Decimal | None,
+    sources: Iterable[Any],
+    how: str,
+    printed: str | None = None,
+) -> Tie:
+    ind = profile.indicators[code]
+    exact = ratio = None
+    rate = profile.rates.get(code)
+    if rate is not None and scope == COUNTY_SCOPE:
+        num, den = figures.totals.get(rate.numerator), figures.totals.get(rate.denominator)
+        if num is not None and den:
+            exact = num / den * rate.scale
+            ratio = f"{rate.numerator} {numfmt.plain(num)} ÷ {rate.denominator} {numfmt.plain(den)} × {rate.scale}"
+    missing = None
+    if value is None:
+        why = figures.incomplete.get(code)
+        missing = why or "没有任何报表报送这个指标"
+    return Tie(ind, scope, value, tuple(sources), how, printed, exact=exact, ratio=ratio, missing=missing)
+
+
+def _county_tie(profile: Profile, figures: Figures, code: str, how: str) -> Tie:
+    return _tie(
+        profile, figures, code, COUNTY_SCOPE, figures.totals.get(code), figures.sources.get(code, ()), how
+    )
+
+
+def _fmt(d: Decimal) -> str:
+    return numfmt.trimmed(d)
+
+
+def _like(w: WrittenFigure, number: Decimal) -> str:
+    """``number`` with as many decimals as the letter wrote: 1.3 for “1.2万人”, 2000 for “2100余”."""
+    places = len(w.digits.split(".", 1)[1]) if "." in w.digits else 0
+    return format(number.quantize(Decimal(1).scaleb(-places)), "f") if places else _fmt(number)
+
+
+def _rewrite(w: WrittenFigure, number: Decimal) -> str:
+    """The figure as written, with another number: “2100余份” → “2000余份”, “约1.2万人” → “约1.3万人”."""
+    norm, _ = normalise(w.text)
+    digits = re.search(r"\d[\d,]*(?:\.\d+)?", norm)
+    assert digits is not None
+    return norm[: digits.start()] + _like(w, number) + norm[digits.end() :]
+
+
+def _exact_text(w: WrittenFigure, tie: Tie) -> str:
+    """The data written exactly in the letter's unit word (in 万元 when the letter writes 万元)."""
+    d = tie.value
+    assert d is not None
+    if tie.indicator.kind == "money":
+        if w.scale == 4:
+            return numfmt.wan_yuan(d)
+        if w.scale == 8:
+            return _fmt(d.scaleb(-8)) + "亿元"
+        return numfmt.yuan(d)
+    if tie.indicator.kind == "rate":
+        return numfmt.percent(d)
+    unit = w.unit if unit_group(w.unit) == unit_group(tie.indicator.unit) else tie.indicator.unit
+    return _fmt(d) + unit
+
+
+def _round(d: Decimal, step: Decimal) -> Decimal:
+    """``d`` rounded half-up to a multiple of ``step`` (0.01, 1, 1000 …)."""
+    return (d / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
+
+
+def judge(w: WrittenFigure, tie: Tie) -> tuple[str, str | None, str]:
+    """(status, how the figure should read, why) for a figure tied to ``tie``."""
+    ind = tie.indicator
+    if tie.value is None:
+        return UNVERIFIABLE, None, f"该指标没有{tie.scope}数({tie.missing})"
+    if unit_group(w.unit) != unit_group(ind.unit):
+        why = f"单位“{w.unit}”与指标的计量单位“{ind.unit}”不符"
+        return WRONG, tie.printed or _exact_text(w, tie), why
+    if w.kind == "mixed":
+        return UNVERIFIABLE, None, f"约数写了两个标记({w.qualifier}),一个约数只用一个标记,如“1200余人次”"
+    data = tie.exact if ind.kind == "rate" and tie.exact is not None else tie.value
+    shown = data.scaleb(-w.scale)  # the data in the letter's scale: 1688720 元 → 168.872 (万元)
+    n, step = w.number, precision(w.digits)
+    unit = {4: "万", 8: "亿"}.get(w.scale, "") + w.unit
+    written = normalise(w.text)[0]
+    if w.kind == "exact":
+        if ind.kind == "rate":
+            if _round(shown, step) == n:
+                return OK, None, ""
+            same_places = step == Decimal(1).scaleb(-ind.decimals)
+            if same_places or tie.exact is None:
+                return WRONG, numfmt.percent(tie.value), ""
+            return WRONG, _like(w, _round(shown, step)) + "%", ""
+        if w.scale and ind.kind != "money":  # 1.2万人: a count written to the precision shown
+            rounded = _round(shown, step)
+            return (OK, None, "") if rounded == n else (WRONG, _rewrite(w, rounded), "")
+        return (OK, None, "") if shown == n else (WRONG, _exact_text(w, tie), "")
+    if w.kind == "floor":
+        if n <= shown < n + step:
+            return OK, None, ""
+        floored = (shown / step).to_integral_value(rounding=ROUND_FLOOR) * step
+        expected = _rewrite(w, floored) if floored > 0 else _exact_text(w, tie)
+        return WRONG, expected, f"“{written}”表示不少于 {_fmt(n)}{unit}、不到 {_fmt(n + step)}{unit}"
+    if w.kind == "round":
+        rounded = _round(shown, step)
+        if rounded == n:
+            return OK, None, ""
+        return WRONG, _rewrite(w, rounded), f"“{written}”表示四舍五入后为 {_fmt(n)}{unit}"
+    checks = {
+        "at-least": (shown >= n, f"“{written}”表示不少于 {_fmt(n)}{unit}"),
+        "above": (shown > n, f"“{written}”表示多于 {_fmt(n)}{unit}"),
+        "below": (shown < n, f"“{written}”表示少于 {_fmt(n)}{unit}"),
+        "near": (n - step <= shown <= n, f"“{written}”表示略少于 {_fmt(n)}{unit}"),
+    }
+    ok, why = checks[w.kind]
+    return (OK, None, "") if ok else (WRONG, _exact_text(w, tie), why)
+
+
+def source_text(sources: Sequence[Any]) -> str:
+    """Where a figure comes from: one file's cells, or each unit's cell when several returns add up."""
+    if not sources:
+        return "无来源单元格"
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for s in sources:
+        groups.setdefault((s.file, s.sheet), []).append(s)
+    if len(groups) == 1:
+        (file, sheet), cells = next(iter(groups.items()))
+        return f"{file} {sheet}!" + "、".join(cell_ranges([c.cell for c in cells]))
+    sheets = {sheet for _file, sheet in groups}
+    if len(sheets) == 1:
+        return f"{len(groups)} 份报表之和(工作表“{sheets.pop()}”):" + "、".join(
+            f"{s.unit} {s.cell}" for s in sources
+        )
+    return f"{len(groups)} 份报表之和:" + "、".join(f"{s.unit} {s.sheet}!{s.cell}" for s in sources)
+
+
+_A1 = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def cell_ranges(cells: Sequence[str]) -> list[str]:
+    """Runs of cells down one column written as ranges: D6、D7、D8 → D6:D8 (order kept otherwise)."""
+    out: list[str] = []
+    run: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        if run:
+            out.append(f"{run[0][0]}{run[0][1]}" + (f":{run[-1][0]}{run[-1][1]}" if len(run) > 1 else ""))
+            run.clear()
+
+    for cell in cells:
+        m = _A1.match(cell)
+        if m is None:
+            flush()
+            out.append(cell)
+            continue
+        col, row = m[1], int(m[2])
+        if run and not (run[-1][0] == col and run[-1][1] + 1 == row):
+            flush()
+        run.append((col, row))
+    flush()
+    return out
+
+
+def _check_one(
+    w: WrittenFigure,
+    par: Paragraph,
+    context: str,
+    tie: Tie | None,
+    candidates: tuple[str, ...],
+    profile: Profile,
+    figures: Figures,
+) -> FigureCheck:
+    if tie is None:
+        msg = f"信中‘{w.text}’没有对应到指标,未核对(“{context}”)"
+        if candidates:
+            options = " 或 ".join(
+                f"{c} {profile.indicators[c].name}({_candidate_value(profile, figures, c)})"
+                for c in candidates
+            )
+            msg += f";按文字可能是 {options},无法确定,请核对"
+        return FigureCheck(w, par.place, context, None, UNTIED, message=msg + "。", candidates=candidates)
+    status, expected, why = judge(w, tie)
+    source = source_text(tie.sources)
+    if status == UNVERIFIABLE:
+        msg = f"信中‘{w.text}’对应指标 {tie.label},但{why.rstrip('。')},无法核对"
+        return FigureCheck(w, par.place, context, tie, status, message=msg + "。")
+    if status == OK:
+        return FigureCheck(w, par.place, context, tie, OK)
+    detail = tie.label
+    if tie.ratio and tie.exact is not None:
+        detail += f",按 {tie.ratio} 重新计算为 {numfmt.plain(_round(tie.exact, Decimal('0.0001')))}"
+    elif w.kind != "exact":
+        detail += f",数据为 {_exact_text(w, tie)}"
+    msg = f"信中‘{w.text}’与数据不符"
+    if why:
+        msg += f"({why})"
+    msg += f",应为‘{expected}’({detail},来源 {source})。"
+    return FigureCheck(w, par.place, context, tie, WRONG, expected=expected, message=msg)
+
+
+def _candidate_value(profile: Profile, figures: Figures, code: str) -> str:
+    value = figures.totals.get(code)
+    if value is None:
+        return "无全县数"
+    ind = profile.indicators[code]
+    if ind.kind == "money":
+        return numfmt.wan_yuan(value)
+    if ind.kind == "rate":
+        return numfmt.percent(value)
+    return _fmt(value) + ind.unit
+
+
+# ------------------------------------------------------------------------------------------- findings
+LETTER_UNIT = "答复函"  # the group letter findings are listed under, after the units' own findings
+LETTER_RULES = {
+    "wrong": ("L01", "答复函数字与数据不符"),
+    "wrong-approx": ("L02", "答复函约数与数据不符"),
+    UNTIED: ("L03", "答复函数字未对应到指标"),
+    UNVERIFIABLE: ("L04", "答复函数字无法核对"),
+}
+
+
+@dataclass(frozen=True)
+class LetterFinding(Finding):
+    """A finding about a figure of the letter: the same Finding, located at the letter's paragraph, with
+    the figure as written and as it should read."""
+
+    letter_text: str = ""
+    expected: str | None = None
+    scope: str | None = None  # 全县 or the unit whose value the figure states
+    how: str | None = None  # aligned | words | words+value
+
+    @property
+    def where(self) -> str:
+        return f"{self.file} {self.cell}" if self.cell else str(self.file)
+
+    def to_json(self) -> dict:
+        data = super().to_json()
+        data.update(letter_text=self.letter_text, expected=self.expected, scope=self.scope, how=self.how)
+        return data
+
+
+def letter_findings(check: LetterCheck) -> list[Finding]:
+    """Errors for wrong figures, warnings for figures tied to no indicator or without data, in letter order."""
+    out: list[Finding] = []
+    for c in check.checks:
+        if c.status == OK:
+            continue
+        key = ("wrong-approx" if c.approximate else "wrong") if c.status == WRONG else c.status
+        rule, label = LETTER_RULES[key]
+        tie = c.tie
+        cells = tuple(
+            CellRef(
+                s.code, s.file, s.sheet, s.cell, format(s.value, "f") if s.value is not None else None, s.path
+            )
+            for s in (tie.sources if tie else ())
+        )
+        out.append(
+            LetterFinding(
+                severity=ERROR if c.status == WRONG else WARNING,
+                outcome=FAIL if c.status == WRONG else CANNOT,
+                rule=rule,
+                label=label,
+                unit=LETTER_UNIT,
+                codes=(tie.code,) if tie else c.candidates,
+                file=check.letter.path.name,
+                sheet=None,
+                cell=c.place,
+                cells=cells,
+                message=c.message,
+                letter_text=c.figure.text,
+                expected=c.expected,
+                scope=tie.scope if tie else None,
+                how=tie.how if tie else None,
+            )
+        )
+    return out
+
+
+def render_letter_findings(check: LetterCheck, findings: Sequence[Finding], console: Any) -> None:
+    """The letter's part of the human report: one table like the data's, then the count of figures."""
+    from rich.table import Table
+
+    from carestats.findings import SEVERITY_TEXT
+
+    if findings:
+        table = Table(title=f"{LETTER_UNIT} {check.letter.path.name}", title_justify="left", show_lines=True)
+        for col in ("类别", "规则", "指标", "位置", "说明"):  # CJK text has no spaces: fold, never crop
+            table.add_column(
+                col, no_wrap=col in ("类别", "指标"), overflow="fold", ratio=4 if col == "说明" else None
+            )
+        for f in findings:
+            kind = SEVERITY_TEXT[f.severity] + ("(无法审核)" if f.outcome == CANNOT else "")
+            style = "red" if f.severity == ERROR else "yellow"
+            table.add_row(
+                f"[{style}]{kind}[/]", f"{f.rule} {f.label}", "、".join(f.codes), f.where, f.message
+            )
+        console.print(table)
+    for note in check.notes:
+        console.print(f"说明:{note}")
+    how = "按模板对照" if check.spec else "按文字对应指标"
+    tail = "请按“应为”改正答复函中的数字后再核对。" if check.wrong else ""
+    console.print(check.summary().rstrip("。") + f"({how})。" + tail)

@@ -1,0 +1,228 @@
+"""The .docx read back with python-docx: GB/T 9704 page, grid, fonts and sizes, odd/even page numbers.
+
+One test converts it with LibreOffice (skipped with a reason where soffice is missing) and checks the PDF:
+page numbers on every page and the three font families standing in for 仿宋, 黑体 and 楷体.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml.ns import qn
+
+from carestats.docx_letter import write_docx
+from carestats.figures import compute_figures
+from carestats.letter import load_spec, render_letter
+from tests.letter_data import SPEC_2025, figures_in, seed_letter_lines
+
+FONTS_CONF = Path(__file__).resolve().parent / "fixtures" / "fontconfig" / "fonts.conf"
+
+
+def _spec_with_extras(tmp_path: Path) -> Path:
+    text = SPEC_2025.read_text(encoding="utf-8")
+    text = text.replace('# signer = "某某"', 'signer = "李某某"')
+    text = text.replace('# contact = "某某"', 'contact = "王某某"')
+    text = text.replace('# phone = "0873-0000000"', 'phone = "0873-4221234"')
+    text = text.replace(
+        '# cc = ["县政协提案委员会", "县人民政府督查室"]', 'cc = ["县政协提案委员会", "县人民政府督查室"]'
+    )
+    path = tmp_path / "extras.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def figures(example_store, profile):
+    return compute_figures(example_store, profile, 2025)
+
+
+@pytest.fixture
+def docx_path(figures, profile, tmp_path) -> Path:
+    letter = render_letter(load_spec(SPEC_2025), figures, profile)
+    return write_docx(letter, tmp_path / "答复函.docx")
+
+
+def east_asia(run) -> str | None:
+    fonts = run._r.rPr.find(qn("w:rFonts"))
+    return None if fonts is None else fonts.get(qn("w:eastAsia"))
+
+
+def rpr_val(run, tag: str) -> str | None:
+    el = run._r.rPr.find(qn(tag))
+    return None if el is None else el.get(qn("w:val"))
+
+
+def para(doc, start: str):
+    return next(p for p in doc.paragraphs if p.text.startswith(start))
+
+
+def test_page_margins_and_grid(docx_path):
+    doc = Document(str(docx_path))
+    sec = doc.sections[0]
+    assert (sec.page_width.twips, sec.page_height.twips) == (11906, 16838)  # A4
+    assert (sec.top_margin.twips, sec.bottom_margin.twips) == (2098, 1984)  # 37 mm, 35 mm
+    assert (sec.left_margin.twips, sec.right_margin.twips) == (1587, 1474)  # 28 mm, 26 mm
+    grid = sec._sectPr.find(qn("w:docGrid"))
+    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("lines", "579")
+    assert doc.settings.odd_and_even_pages_header_footer is True
+
+
+def test_every_paragraph_at_exact_pitch_and_every_run_with_an_east_asian_font(docx_path):
+    doc = Document(str(docx_path))
+    runs = 0
+    for p in doc.paragraphs:
+        pf = p.paragraph_format
+        assert pf.line_spacing.twips == 579 and pf.line_spacing_rule == WD_LINE_SPACING.EXACTLY, p.text
+        assert pf.widow_control is False
+        assert (pf.space_before.twips, pf.space_after.twips) == (0, 0)
+        for r in p.runs:
+            runs += 1
+            assert east_asia(r), (p.text, r.text)
+            fonts = r._r.rPr.find(qn("w:rFonts"))
+            assert fonts.get(qn("w:hint")) == "eastAsia"
+            assert fonts.get(qn("w:ascii")) == east_asia(r)  # font.name alone would leave Chinese in Calibri
+    assert runs > 30
+
+
+def test_fonts_and_sizes_by_role(docx_path):
+    doc = Document(str(docx_path))
+    title = para(doc, "绿春县民政局关于")
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert {(east_asia(r), r.font.size.pt, r.font.bold) for r in title.runs} == {
+        ("方正小标宋简体", 22, False)
+    }
+    assert [r.text.lstrip("\n") for r in title.runs] == [
+        "绿春县民政局关于政协绿春县第十四届委员会",
+        "第四次会议第57号提案的答复函",
+    ]
+    assert len(title._p.findall(".//" + qn("w:br"))) == 1  # two balanced lines
+
+    h1 = para(doc, "一、聚焦强基固本")
+    assert [(east_asia(r), r.font.size.pt) for r in h1.runs] == [("黑体", 16)]
+    assert h1.paragraph_format.first_line_indent.twips == 640  # two characters
+
+    h2 = para(doc, "（一）统筹协调抓落实。")
+    assert [(r.text[:10], east_asia(r)) for r in h2.runs] == [
+        ("（一）统筹协调抓落实", "楷体_GB2312"),
+        ("2024年以来，先后", "仿宋_GB2312"),
+    ]
+
+    body = para(doc, "您在县政协")
+    assert body.paragraph_format.first_line_indent.twips == 640
+    ind = body._p.pPr.find(qn("w:ind"))
+    assert ind.get(qn("w:firstLineChars")) == "200"
+    (run,) = body.runs
+    assert (east_asia(run), run.font.size.pt, rpr_val(run, "w:spacing")) == ("仿宋_GB2312", 16, "-5")
+
+    salutation = para(doc, "尊敬的施艳梅委员：")
+    assert salutation.paragraph_format.first_line_indent.twips == 0
+
+    mark = para(doc, "A类")
+    assert mark.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    number = para(doc, "绿民函〔2025〕83号")
+    assert number.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def test_sender_and_date_on_the_right(docx_path):
+    doc = Document(str(docx_path))
+    sender = next(p for p in doc.paragraphs if p.text == "绿春县民政局")
+    date = doc.paragraphs[-1]
+    assert date.text == "2025年12月26日"
+    assert sender.alignment == date.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    # 日期右空二字; 署名首字在日期首字左边二字 (date 7 characters wide, sender 6): sender right indent 5
+    assert (date.paragraph_format.right_indent.twips, sender.paragraph_format.right_indent.twips) == (
+        640,
+        1600,
+    )
+    assert sender.paragraph_format.keep_with_next is True
+    last_body = para(doc, "感谢你们")
+    assert last_body.paragraph_format.keep_with_next is True
+
+
+def test_odd_and_even_page_number_footers(docx_path):
+    sec = Document(str(docx_path)).sections[0]
+    for footer, align, indent in (
+        (sec.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right_indent"),
+        (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left_indent"),
+    ):
+        (p,) = footer.paragraphs
+        assert p.text == "— 1 —"
+        assert p.alignment == align
+        assert getattr(p.paragraph_format, indent).twips == 280  # one 4号 character in
+        instr = "".join(t.text for t in p._p.iter(qn("w:instrText")))
+        assert instr.strip() == "PAGE"
+        assert {(east_asia(r), r.font.size.pt) for r in p.runs} == {("宋体", 14)}
+
+
+def test_docx_holds_every_seed_figure(docx_path):
+    text = "\n".join(p.text for p in Document(str(docx_path)).paragraphs)
+    assert figures_in(text) == figures_in("\n".join(seed_letter_lines()))
+    assert "索引号" not in text  # web-page metadata goes to the document properties, not the page
+    props = Document(str(docx_path)).core_properties
+    assert "索引号：lcxmzj/2026-00004" in props.comments
+    assert props.author == "绿春县民政局"
+
+
+def test_optional_elements_and_draft_header(figures, profile, tmp_path):
+    letter = render_letter(load_spec(_spec_with_extras(tmp_path)), figures, profile, draft=True)
+    doc = Document(str(write_docx(letter, tmp_path / "x.docx")))
+    sec = doc.sections[0]
+    assert sec.header.paragraphs[0].text == sec.even_page_header.paragraphs[0].text == "草稿（未通过审核）"
+    number = para(doc, "绿民函〔2025〕83号")
+    assert number.text == "绿民函〔2025〕83号\t签发人：李某某"
+    assert east_asia(number.runs[-1]) == "楷体_GB2312"  # the name in 楷体
+    note = para(doc, "（联系人")
+    assert note.text == "（联系人：王某某，联系电话：0873-4221234）"
+    above, cc, below = doc.paragraphs[-3:]
+    assert cc.text == "抄送：县政协提案委员会、县人民政府督查室。"
+    assert {r.font.size.pt for r in cc.runs} == {14}
+    assert (cc.paragraph_format.left_indent.twips, cc.paragraph_format.right_indent.twips) == (280, 280)
+    # the two rules of the 版记 span the 版心: a bottom border above, a top border below
+    assert above._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")) is not None
+    assert below._p.pPr.find(qn("w:pBdr")).find(qn("w:top")) is not None
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (LibreOffice / poppler-utils)")
+    return path
+
+
+def test_libreoffice_renders_it_with_page_numbers_and_three_font_families(docx_path, tmp_path):
+    soffice, pdftotext, pdffonts = _tool("soffice"), _tool("pdftotext"), _tool("pdffonts")
+    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(docx_path),
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=180,
+    )
+    pdf = tmp_path / "答复函.pdf"
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert 4 <= len(pages) <= 6
+    for n, page in enumerate(pages, start=1):
+        assert f"—{n}—" in "".join(page.split()), n
+    squashed = "".join(pages[0].split())
+    assert "绿春县民政局关于政协绿春县第十四届委员会" in squashed
+    assert "2025年12月26日" in "".join(pages[-1].split())
+    fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True, check=True).stdout
+    for family in ("NotoSerifCJK", "NotoSansCJK", "UKai"):  # 仿宋/小标宋, 黑体, 楷体 stand-ins
+        assert family in fonts, fonts

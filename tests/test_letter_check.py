@@ -1,0 +1,383 @@
+"""A hand-edited letter checked figure by figure against the 2025 example returns (a real store).
+
+Both ways of tying a figure to its indicator are covered: aligned with what the spec's template renders,
+and by the words around the figure alone.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from carestats.docx_letter import write_docx
+from carestats.figures import compute_figures
+from carestats.ingest import ingest_paths
+from carestats.letter import load_spec, render_letter
+from carestats.letter_check import (
+    ALIGNED,
+    OK,
+    UNTIED,
+    UNVERIFIABLE,
+    WORDS,
+    WRONG,
+    Tie,
+    cell_ranges,
+    check_letter,
+    judge,
+)
+from carestats.letter_read import figures_in
+from carestats.letter_text import to_text
+from carestats.profile import Profile, init_profile
+from carestats.store import Store
+from tests.letter_data import (
+    SEED,
+    SPEC_2025,
+    county_totals,
+    made_up_values,
+    seed_text,
+    spec_for_year,
+    write_year_returns,
+)
+from tests.workbooks import EXAMPLES
+
+# The template's indicator for each of the seed's 62 figures, in order (templates/reply-letter.j2).
+SEED_CODES = (
+    "D01 D02 D03 B01 B02 B03 B04 D04 B05 B06 D05 D06 D07 A05 C04 A02 A03 A04 C02 C03 C05 C06 C07 C08 C09 "
+    "A06 A07 A08 A09 A10 A11 A12 H01 H02 H03 H04 A13 F01 F02 F03 F04 F05 F06 F07 F08 F09 F10 F11 F12 F13 "
+    "F14 F15 F16 F17 F18 F19 F20 F21 F22 F23 F24 F25"
+).split()
+
+# A count, a 万元 amount and the rate, changed as a clerk might retype them.
+CHANGES = {"5580人": "5680人", "168.872万元": "186.872万元", "97.78%": "97.87%"}
+EXPECTED = {"5680人": "5580人", "186.872万元": "168.872万元", "97.87%": "97.78%"}
+
+
+def write(tmp_path: Path, text: str, name: str = "答复函.txt") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def changed_seed() -> str:
+    text = seed_text()
+    for old, new in CHANGES.items():
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    return text
+
+
+def wrong(result) -> dict[str, str]:
+    return {c.figure.text: c.expected for c in result.checks if c.status == WRONG}
+
+
+# ---------------------------------------------------------------------------------------------- the seed
+def test_the_published_seed_is_verified_figure_by_figure(example_store, profile):
+    result = check_letter(SEED, example_store, profile)
+    assert result.spec == SPEC_2025.resolve() or result.spec.name == "2025-57.toml"
+    assert result.year == 2025
+    assert [c.status for c in result.checks] == [OK] * 62
+    assert [c.tie.code for c in result.checks] == SEED_CODES
+    assert {c.tie.how for c in result.checks} == {ALIGNED}
+    assert result.unmatched == []
+    assert "文号 绿民函〔2025〕83号" in result.notes[0]
+
+
+def test_the_seed_by_words_alone_ties_every_figure_as_the_template_does(example_store, profile):
+    result = check_letter(SEED, example_store, profile, 2025, find_spec=False)
+    assert result.spec is None
+    assert [c.tie.code if c.tie else None for c in result.checks] == SEED_CODES
+    assert [c.status for c in result.checks] == [OK] * 62
+    by_value = [c.figure.text for c in result.checks if c.tie.how != WORDS]
+    # only the two figures whose words say “事实无人抚养儿童” in a sentence about both C06 and C08
+    assert by_value == ["126人", "9名"]
+
+
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+def test_three_changed_figures_are_exactly_three_errors(example_store, profile, tmp_path, find_spec):
+    result = check_letter(write(tmp_path, changed_seed()), example_store, profile, 2025, find_spec=find_spec)
+    assert wrong(result) == EXPECTED
+    assert len(result.checks) == 62 and len(result.by_status(OK)) == 59
+    a05 = next(c for c in result.checks if c.status == WRONG)
+    assert a05.message.startswith(
+        "信中‘5680人’与数据不符,应为‘5580人’(A05 纳入最低生活保障的老年人数,"
+        "来源 9 份报表之和(工作表“统计表”):三猛乡 E10、半坡乡 E10、大兴镇 E10、"
+    )
+    assert a05.message.endswith("牛孔镇 D10、骑马坝乡 E11)。")
+    rate = next(c for c in result.checks if c.figure.text == "97.87%")
+    assert "按 H02 14810 ÷ H01 15147 × 100 重新计算为 97.7751" in rate.message
+    assert "县卫健局2025年老年人健康管理情况表.xlsx Sheet1!D6:D14、C6:C14" in rate.message
+    assert rate.to_json()["letter_text"] == "97.87%" and rate.to_json()["expected"] == "97.78%"
+
+
+def test_full_width_punctuation_and_digits(example_store, profile, tmp_path):
+    text = changed_seed().translate(str.maketrans({",": "，", ":": "：", ";": "；", "(": "（", ")": "）"}))
+    text = text.replace("5680人", "５６８０人")
+    result = check_letter(write(tmp_path, text), example_store, profile)
+    assert wrong(result) == {"５６８０人": "5580人", "186.872万元": "168.872万元", "97.87%": "97.78%"}
+
+
+def _rendered_docx(store: Store, profile: Profile, path: Path) -> Path:
+    letter = render_letter(load_spec(SPEC_2025), compute_figures(store, profile, 2025), profile)
+    write_docx(letter, path)
+    return path
+
+
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+def test_a_rendered_docx_edited_in_three_places(example_store, profile, tmp_path, find_spec):
+    path = _rendered_docx(example_store, profile, tmp_path / "答复函.docx")
+    clean = check_letter(path, example_store, profile, 2025, find_spec=find_spec)
+    assert [c.status for c in clean.checks] == [OK] * 62
+    doc = Document(str(path))
+    edits = 0
+    for paragraph in doc.paragraphs:
+        for run in paragraph.runs:
+            for old, new in CHANGES.items():
+                if old in run.text:
+                    run.text = run.text.replace(old, new)
+                    edits += 1
+    assert edits == 3
+    doc.save(str(path))
+    result = check_letter(path, example_store, profile, 2025, find_spec=find_spec)
+    assert wrong(result) == EXPECTED
+    assert [c.place for c in result.checks if c.status == WRONG][0].startswith("第 ")
+
+
+# ----------------------------------------------------------------------------------------------- aligned
+def test_a_reworded_sentence_still_aligns_and_added_figures_are_tied_by_words(
+    example_store, profile, tmp_path
+):
+    text = seed_text().replace(
+        "目前纳入最低生活保障的老年人有5580人", "截至目前，全县纳入低保的老年人共5680人"
+    )
+    text = text.replace("发放宣传资料2000余份,", "发放宣传资料2100余份,全县共有留守老人2871人,建成3个示范点,")
+    result = check_letter(write(tmp_path, text), example_store, profile)
+    checks = {c.figure.text: c for c in result.checks}
+    assert checks["5680人"].tie.code == "A05" and checks["5680人"].tie.how == ALIGNED
+    assert wrong(result) == {"5680人": "5580人", "2100余份": "2000余份"}
+    assert "(“2100余份”表示不少于 2100份、不到 2200份)" in checks["2100余份"].message
+    assert "数据为 2046份" in checks["2100余份"].message
+    assert (checks["2871人"].status, checks["2871人"].tie.code, checks["2871人"].tie.how) == (
+        OK,
+        "A01",
+        WORDS,
+    )
+    assert checks["3个"].status == UNTIED
+    assert checks["3个"].message.startswith("信中‘3个’没有对应到指标,未核对(")
+
+
+def test_a_deleted_sentence_is_listed_as_not_in_the_letter(example_store, profile, tmp_path):
+    text = seed_text().replace("建设养老床位480张。", "")
+    result = check_letter(write(tmp_path, text), example_store, profile)
+    assert result.unmatched == ["480张(B04 养老床位)"]
+    assert [c.status for c in result.checks] == [OK] * 61
+
+
+def test_a_unit_s_figure_is_aligned_with_its_scope(example_store, tmp_path):
+    folder = init_profile(tmp_path / "我县配置")
+    (folder / "templates" / "reply-letter.j2").write_text(
+        "@文号 {{ spec.doc_number }}\n\n# 答复\n\n全县低保老年人{{ fig.A05 | 人 }}，其中大兴镇{{ units.大兴镇.A05 | 人 }}。\n",
+        encoding="utf-8",
+    )
+    prof = Profile.load(folder)
+    letter = write(tmp_path, "绿民函〔2025〕83号\n答复\n全县低保老年人5580人,其中大兴镇1153人。\n")
+    result = check_letter(letter, example_store, prof, spec=SPEC_2025)
+    [bad] = [c for c in result.checks if c.status == WRONG]
+    assert (bad.tie.code, bad.tie.scope, bad.expected) == ("A05", "大兴镇", "1135人")
+    assert (
+        "(A05 纳入最低生活保障的老年人数,大兴镇,来源 大兴镇2025年一老一小统计表.xlsx 统计表!E10)"
+        in bad.message
+    )
+
+
+def test_data_lacking_a_template_figure_falls_back_to_words(tmp_path, profile):
+    with Store.open(tmp_path / "part.db") as store:
+        townships = [p for p in sorted(EXAMPLES.iterdir()) if "卫健" not in p.name]
+        assert all(r.ok for r in ingest_paths(store, profile, townships))
+        result = check_letter(SEED, store, profile)
+        assert "改为按文字对应指标" in result.notes[-1]
+        checks = {c.figure.text: c for c in result.checks}
+        assert checks["5580人"].status == OK and checks["5580人"].tie.how == WORDS
+        assert checks["97.78%"].status == UNVERIFIABLE
+        assert "H03 健康管理率" in checks["97.78%"].message and "无法核对" in checks["97.78%"].message
+        assert not result.wrong
+
+
+# ------------------------------------------------------------------------------------------------- words
+def test_by_words_the_issue_s_sentence(example_store, profile, tmp_path):
+    result = check_letter(write(tmp_path, "纳入最低生活保障的老年人有5680人"), example_store, profile, 2025)
+    [c] = result.checks
+    assert (c.tie.code, c.tie.how, c.status, c.expected) == ("A05", WORDS, WRONG, "5580人")
+
+
+@pytest.mark.parametrize(
+    "sentence, code",
+    [
+        ("全县留守老人中纳入最低生活保障的有399人", "A02"),
+        ("全县留守老人中纳入最低生活保障的有399人、纳入残疾人两项补贴的有138人", "A03"),
+        ("留守儿童中纳入最低生活保障的有395人、纳入残疾人两项补贴的有27人", "C03"),
+        ("建成1个县级未成年人救护保护中心", "D04"),
+        ("全县建成中心敬老院1所", "D03"),
+        ("乡镇敬老院4所", "B01"),
+        ("向863名经济困难老年人发放服务补贴", "A08"),
+        ("发放高龄津贴168.872万元", "A07"),
+        ("健康管理率97.78%", "H03"),
+        ("低保老年人数5580人", "A05"),
+    ],
+)
+def test_by_words_names_and_other_spellings(example_store, profile, tmp_path, sentence, code):
+    result = check_letter(write(tmp_path, sentence), example_store, profile, 2025)
+    assert result.checks[-1].tie.code == code
+    assert result.checks[-1].status == OK
+
+
+def test_words_that_cannot_tell_two_indicators_apart_tie_nothing(example_store, profile, tmp_path):
+    # “纳入残疾人两项补贴” is said of 留守老人 (A03, 138) and of 留守儿童 (C03, 27); 100 agrees with neither
+    result = check_letter(write(tmp_path, "纳入残疾人两项补贴的有100人"), example_store, profile, 2025)
+    [c] = result.checks
+    assert c.status == UNTIED and c.candidates == ("A03", "C03")
+    assert "A03 留守老人中纳入残疾人两项补贴人数(138人) 或 C03" in c.message
+    # … and when exactly one of them agrees, that one is taken
+    result = check_letter(write(tmp_path, "纳入残疾人两项补贴的有27人"), example_store, profile, 2025)
+    assert (result.checks[0].tie.code, result.checks[0].status) == ("C03", OK)
+
+
+def test_the_unit_word_must_fit_the_indicator(example_store, profile, tmp_path):
+    result = check_letter(write(tmp_path, "纳入最低生活保障的老年人有5580元"), example_store, profile, 2025)
+    assert result.checks[0].status == UNTIED
+
+
+# ------------------------------------------------------------------------------------------ comparing
+def tie(profile: Profile, code: str, value: str, exact: str | None = None) -> Tie:
+    return Tie(
+        profile.indicators[code], "全县", Decimal(value), (), WORDS, exact=Decimal(exact) if exact else None
+    )
+
+
+def verdict(profile: Profile, written: str, code: str, value: str, exact: str | None = None):
+    [w] = figures_in(written)
+    status, expected, _why = judge(w, tie(profile, code, value, exact))
+    return status, expected
+
+
+@pytest.mark.parametrize(
+    "written, code, values_ok, values_wrong",
+    [
+        ("2000余份", "A13", ["2000", "2046", "2999"], ["1999", "3000"]),
+        ("1600余人次", "F01", ["1600", "1627", "1699"], ["1599", "1700"]),
+        ("46余所", "F19", ["46"], ["45", "47"]),
+        ("15余万元", "F11", ["150000", "152600.00", "159999.99"], ["149999.99", "160000"]),
+        ("约2000份", "A13", ["1500", "2046", "2499"], ["1499", "2500"]),
+        ("50份以上", "A13", ["50", "51"], ["49"]),
+        ("近2000份", "A13", ["1000", "1990", "2000"], ["999", "2001"]),
+        ("5580人", "A05", ["5580"], ["5581"]),
+        ("168.872万元", "A07", ["1688720.00"], ["1688720.01", "1688700"]),
+        ("12800元", "A12", ["12800.00"], ["12800.50"]),
+        ("约1.2万人次", "F15", ["11500", "12345", "12499"], ["11499", "12500"]),
+    ],
+)
+def test_approximate_and_exact_figures(profile, written, code, values_ok, values_wrong):
+    for v in values_ok:
+        assert verdict(profile, written, code, v)[0] == OK, (written, v)
+    for v in values_wrong:
+        assert verdict(profile, written, code, v)[0] == WRONG, (written, v)
+
+
+@pytest.mark.parametrize(
+    "written, code, value, expected",
+    [
+        ("2100余份", "A13", "2046", "2000余份"),  # the issue's example
+        ("2000余份", "A13", "3046", "3000余份"),
+        ("2000余份", "A13", "46", "46份"),
+        ("15余万元", "F11", "252600.00", "25余万元"),
+        ("约2000份", "A13", "2746", "约3000份"),
+        ("186.872万元", "A07", "1688720.00", "168.872万元"),
+        ("1688720元", "A07", "1688720.50", "1688720.5元"),
+        ("5680名", "A05", "5580", "5580名"),  # the letter's unit word is kept
+        ("2次", "A05", "5580", "5580人"),  # a wrong unit word: the catalogue's
+    ],
+)
+def test_expected_text_keeps_the_letter_s_way_of_writing(profile, written, code, value, expected):
+    assert verdict(profile, written, code, value) == (WRONG, expected)
+
+
+@pytest.mark.parametrize(
+    "written, status, expected",
+    [
+        ("97.78%", OK, None),
+        ("97.8%", OK, None),  # the recomputed ratio to the letter's precision
+        ("98%", OK, None),
+        ("97.77%", WRONG, "97.78%"),
+        ("97.87%", WRONG, "97.78%"),
+        ("97.7%", WRONG, "97.8%"),
+    ],
+)
+def test_rates_against_the_recomputed_ratio(profile, written, status, expected):
+    exact = str(Decimal(14810) / Decimal(15147) * 100)
+    assert verdict(profile, written, "H03", "97.78", exact) == (status, expected)
+
+
+def test_two_markers_on_one_figure_cannot_be_verified(profile):
+    assert verdict(profile, "约1200余人次", "F01", "1627")[0] == UNVERIFIABLE
+
+
+def test_cell_ranges():
+    assert cell_ranges(["D6", "D7", "D8", "C6", "E10", "E12", "AA3", "AA4"]) == [
+        "D6:D8",
+        "C6",
+        "E10",
+        "E12",
+        "AA3:AA4",
+    ]
+
+
+# ------------------------------------------------------------------------------- another year's data
+OTHER_YEAR = 2031
+
+
+@pytest.fixture(scope="module")
+def other_year_store(tmp_path_factory):
+    """A store holding only a made-up year in which every figure differs from 2025 (tests.letter_data)."""
+    profile = Profile.load()
+    folder = tmp_path_factory.mktemp("y2031")
+    write_year_returns(folder / "returns", OTHER_YEAR, made_up_values())
+    store = Store.open(folder / "2031.db")
+    assert all(r.ok for r in ingest_paths(store, profile, [folder / "returns"]))
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+def test_the_2025_letter_against_other_data_is_wrong_everywhere(other_year_store, profile, find_spec):
+    """Ties are made by place or by words, not by values: every figure of the seed is wrong for 2031."""
+    result = check_letter(SEED, other_year_store, profile, OTHER_YEAR, find_spec=find_spec)
+    totals = county_totals(made_up_values())
+    tied = [c for c in result.checks if c.tie is not None]
+    assert all(c.status == WRONG for c in tied)
+    assert [c.tie.code for c in tied] == [
+        code for code in SEED_CODES if find_spec or code not in ("C06", "C08")
+    ]
+    if not find_spec:  # the two the words cannot settle, and no value agrees: listed, not guessed
+        assert [(c.figure.text, c.candidates) for c in result.checks if c.tie is None] == [
+            ("126人", ("C06", "C08")),
+            ("9名", ("C08", "C06")),
+        ]
+    a05 = next(c for c in tied if c.tie.code == "A05")
+    assert a05.expected == f"{totals['A05']}人"
+
+
+def test_the_2031_letter_checks_clean_against_2031_by_words(other_year_store, profile, tmp_path):
+    spec = load_spec(spec_for_year(tmp_path, OTHER_YEAR))
+    letter = render_letter(spec, compute_figures(other_year_store, profile, OTHER_YEAR), profile)
+    path = write(tmp_path, to_text(letter), "2031.txt")
+    result = check_letter(path, other_year_store, profile, OTHER_YEAR, find_spec=False)
+    assert [c.status for c in result.checks] == [OK] * 62
+    assert [c.tie.code for c in result.checks] == SEED_CODES
+
+
+def test_an_approximate_money_figure_says_what_it_covers(profile):
+    [w] = figures_in("共计捐赠25余万元")
+    status, expected, why = judge(w, tie(profile, "F11", "152600.00"))
+    assert (status, expected, why) == (WRONG, "15余万元", "“25余万元”表示不少于 25万元、不到 26万元")

@@ -1,0 +1,83 @@
+"""store: schema version and migrations, refusal of foreign files, history kept on replace."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from carestats.errors import StoreError
+from carestats.store import SCHEMA_VERSION, NewValue, Store
+
+
+def test_new_store_has_the_current_schema_version(tmp_path):
+    with Store.open(tmp_path / "a.db") as s:
+        assert s.schema_version() == SCHEMA_VERSION
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_empty_sqlite_file_is_migrated_up(tmp_path):
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()  # version 0: nothing yet
+    with Store.open(path) as s:
+        assert s.schema_version() == SCHEMA_VERSION
+        assert s.counts() == (0, 0)
+
+
+def test_a_store_from_a_newer_carestats_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="更新版本"):
+        Store.open(path)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("这不是数据库" * 200, encoding="utf-8")
+    with pytest.raises(StoreError, match="不是 carestats 数据库"):
+        Store.open(path)
+
+
+def test_figures_on_a_missing_store_do_not_create_it(tmp_path):
+    with pytest.raises(StoreError, match="找不到数据库文件"):
+        Store.open(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+
+
+def _v(unit, code, value):
+    return NewValue(unit, code, "value", value, value, None, None, "统计表", "E6")
+
+
+def test_a_failed_write_rolls_back_whole(tmp_path):
+    with Store.open(tmp_path / "a.db") as s:
+        s.add_submission(
+            file_name="a.xlsx",
+            file_path="a.xlsx",
+            sha256="1",
+            filer="大兴镇",
+            table="表一",
+            year=2025,
+            sheet="统计表",
+            values=[_v("大兴镇", "A01", "569")],
+        )
+        bad = [
+            _v("牛孔镇", "A01", "345"),
+            NewValue("牛孔镇", "A02", "nonsense-role", "1", "1", None, None, "s", "E7"),
+        ]
+        with pytest.raises(sqlite3.IntegrityError):
+            s.add_submission(
+                file_name="b.xlsx",
+                file_path="b.xlsx",
+                sha256="2",
+                filer="牛孔镇",
+                table="表一",
+                year=2025,
+                sheet="统计表",
+                values=bad,
+            )
+        assert s.counts() == (1, 1)
+        assert [v.unit for v in s.active_values(2025)] == ["大兴镇"]
