@@ -8,6 +8,8 @@ that no spreadsheet ever evaluates it as a formula.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ SUFFIX = "_审核意见"
 OPENPYXL_SUFFIXES = (".xlsx", ".xlsm")
 _FORMULA_START = ("=", "+", "-", "@")
 _HEADERS = ("序号", "类别", "结果", "规则", "规则名称", "单位", "指标", "文件", "工作表", "单元格", "说明")
-_WIDTHS = (6, 8, 10, 8, 28, 10, 14, 36, 12, 8, 90)
+_WIDTHS = (6, 6, 8, 6, 22, 8, 10, 24, 8, 6, 70)
 
 
 @dataclass
@@ -165,7 +167,22 @@ def _fill_listing(ws: Worksheet, findings: Iterable[Finding], heading: str) -> N
             c.alignment = Alignment(wrap_text=True, vertical="top")
             if j == 2:
                 c.fill = RED if f.severity == ERROR else YELLOW
+        # openpyxl cannot auto-fit: size the row for the wrapped message so it prints whole
+        lines = max(
+            math.ceil(_display_width(text) / (_WIDTHS[j - 1] - 1)) for j, text in enumerate(cells, start=2)
+        )
+        ws.row_dimensions[row].height = 15 * max(1, lines)
     ws.freeze_panes = "A3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:2"
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: CJK characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def put_text(ws: Worksheet, row: int, col: int, text: str):

@@ -134,6 +134,11 @@ def _show(value: Decimal) -> str:
     return fmt_number(value)
 
 
+def _at(v: StoredValue, primary: StoredValue) -> str:
+    """sheet!cell when the finding already names the file, else file and sheet!cell."""
+    return f"{v.sheet}!{v.cell}" if v.file == primary.file else v.where
+
+
 def _raw_note(v: StoredValue) -> str:
     """“(原填“13.2386”万元)” when what the clerk typed differs from the stored value in 元."""
     raw = nfkc(v.raw).strip().replace(",", "")
@@ -298,7 +303,7 @@ def _cannot(
     assert rule.expr is not None
     bad = [c for c in cells.get(code, []) if c.value is None]
     if bad:
-        wheres = "、".join(f"{c.file} {c.sheet}!{c.cell}(原填“{c.raw}”)" for c in bad)
+        wheres = "、".join(f"{_at(c, bad[0])}(原填“{c.raw}”)" for c in bad)
         message = f"无法审核:{ctx.label(code)} 的单元格 {wheres} 无法读取;改正后才能审核本条。"
         primary = bad[0]
     else:
@@ -415,7 +420,7 @@ def _rate_one(
             return
     bad = [v for v in read if v.value is None]
     if bad:
-        wheres = "、".join(f"{ctx.label(v.code)} {v.where}(原填“{v.raw}”)" for v in bad)
+        wheres = "、".join(f"{ctx.label(v.code)} {_at(v, bad[0])}(原填“{v.raw}”)" for v in bad)
         yield _finding(
             rule,
             unit,
@@ -503,7 +508,7 @@ def _check_total(rule: Rule, ctx: _Context) -> Iterator[Finding]:
                 continue
             bad = [v for v in (t, *parts) if v.value is None]
             if bad:
-                wheres = "、".join(f"{v.where}(原填“{v.raw}”)" for v in bad)
+                wheres = "、".join(f"{_at(v, bad[0])}(原填“{v.raw}”)" for v in bad)
                 yield _finding(
                     rule,
                     TOTAL_UNIT,

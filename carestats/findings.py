@@ -147,19 +147,20 @@ def render_table(result: CheckResult, console: Console) -> None:
             console.print(f"说明:{note}")
         return
     for unit, findings in result.groups():
-        table = Table(title=unit_label(unit), title_justify="left", show_lines=True, expand=False)
-        table.add_column("类别", no_wrap=True)
-        table.add_column("规则", overflow="fold")
-        table.add_column("指标", no_wrap=True)
-        table.add_column("位置", overflow="fold")
-        table.add_column("说明", overflow="fold", ratio=3)
+        table = Table(title=unit_label(unit), title_justify="left", show_lines=True, expand=True)
+        # fold, never truncate: a clerk must be able to read every word of a message and every address
+        table.add_column("类别", overflow="fold", min_width=4)
+        table.add_column("规则", overflow="fold", ratio=2)
+        table.add_column("指标", overflow="fold", ratio=1)
+        table.add_column("位置", overflow="fold", ratio=3)
+        table.add_column("说明", overflow="fold", ratio=6)
         for f in findings:
-            kind = SEVERITY_TEXT[f.severity] + ("(无法审核)" if f.outcome == CANNOT else "")
+            kind = SEVERITY_TEXT[f.severity] + ("\n(无法审核)" if f.outcome == CANNOT else "")
             style = "red" if f.severity == ERROR else "yellow"
             table.add_row(
                 f"[{style}]{kind}[/]",
                 f"{f.rule} {f.label}",
-                "、".join(f.codes),
+                " ".join(f.codes),
                 f.where or "—",
                 f.message,
             )
