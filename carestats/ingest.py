@@ -159,7 +159,7 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
     try:
         _id, superseded = store.add_submission(
             file_name=path.name,
-            file_path=str(path),
+            file_path=str(path.resolve()),  # --annotate finds the original from any folder
             sha256=prep.sha256,
             filer=ret.filer,
             table=ret.table,
