@@ -201,26 +201,27 @@ def ingest(
     """
 
     def body() -> int:
-        from carestats.ingest import collect, exit_code, ingest_paths
+        from carestats.ingest import collect, exit_code, ingest_files
 
         prof = _profile(profile)
         with _store(db) as store:
-            files, _ = collect(paths)
+            files, skipped = collect(paths)
             if len(files) >= 20 and sys.stderr.isatty():
                 from rich.progress import Progress
 
                 with Progress(console=err, transient=True) as progress:
                     task = progress.add_task("汇入报表", total=len(files))
-                    results = ingest_paths(
+                    results = ingest_files(
                         store,
                         prof,
-                        paths,
+                        files,
+                        skipped,
                         year=year,
                         replace=replace,
                         on_file=lambda _r: progress.advance(task),
                     )
             else:
-                results = ingest_paths(store, prof, paths, year=year, replace=replace)
+                results = ingest_files(store, prof, files, skipped, year=year, replace=replace)
             _print_ingest(results)
             if debug:
                 for r in results:

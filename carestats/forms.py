@@ -294,8 +294,8 @@ def verify_form(profile: Profile, form: WrittenForm) -> None:
         raise ProfileError(
             f"生成的报表 {form.path.name} 汇入时无法识别:{prep.message}。请检查配置文件 {FORM_FILE} 中的标题和文字。"
         )
-    ret = prep.ret
-    found = {(r.unit, r.code): r.cell for r in ret.records}
+    ret = prep
+    found = {(v[0], v[1]): v[8] for v in ret.values}  # (unit, code) → cell
     if (ret.table, ret.filer, ret.year) != (job.table.id, job.unit.name, job.year) or found != form.cells:
         raise ProfileError(
             f"生成的报表 {form.path.name} 汇入时读成了{ret.filer} {ret.year}年{ret.table}"

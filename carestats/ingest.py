@@ -7,7 +7,6 @@ message and never damages what is already stored; one bad file does not stop the
 
 from __future__ import annotations
 
-import hashlib
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -64,9 +63,25 @@ class FileResult:
 
 @dataclass
 class Prepared:
+    """A file read and parsed, ready for its transaction: plain strings and tuples, cheap to send between
+    processes (a big batch is prepared in workers and written by the parent)."""
+
     path: Path
+    file_path: str  # absolute: check --annotate finds the original from any folder
     sha256: str
-    ret: SheetReturn
+    sheet: str
+    table: str
+    filer: str
+    year: int
+    values: list[tuple]  # NewValue fields as plain tuples: a third of the pickling cost of named tuples
+
+    def pack(self) -> tuple:
+        """Everything but the path, which the parent already holds."""
+        return (self.file_path, self.sha256, self.sheet, self.table, self.filer, self.year, self.values)
+
+    @classmethod
+    def unpack(cls, path: Path, packed: tuple) -> Prepared:
+        return cls(path, *packed)
 
 
 def limits_from(profile: Profile) -> Limits:
@@ -78,18 +93,9 @@ def limits_from(profile: Profile) -> Limits:
     )
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepared | FileResult:
     """Read one file into a return, or a refused FileResult saying why. Never touches the store."""
     try:
-        sha = sha256_of(path)
         book = open_book(path, limits_from(profile))
         found: list[SheetReturn] = []
         for sheet in book.sheets:
@@ -111,7 +117,17 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
                 "请删除多余的工作表(如“Sheet1 (2)”副本)后重新汇入",
                 code="several-returns",
             )
-        return Prepared(path, sha, found[0])
+        ret = found[0]
+        return Prepared(
+            path,
+            os.path.abspath(path),  # no symlink resolution: a stat per folder level costs more than the parse
+            book.sha256,
+            ret.sheet,
+            ret.table,
+            ret.filer,
+            ret.year,
+            _new_values(ret.records),
+        )
     except ReadError as exc:
         return FileResult(path, REFUSED, exc.message, code=exc.code, trace=traceback.format_exc())
     except LayoutError as exc:
@@ -126,46 +142,36 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
         )
 
 
-def _new_values(records: list[Record]) -> list[NewValue]:
+def _new_values(records: list[Record]) -> list[tuple]:
+    """Rows in the order of ``store.NewValue`` (unit, code, role, value, raw, problem, detail, sheet, cell)."""
     out = []
     for r in records:
         p = r.parsed
-        out.append(
-            NewValue(
-                r.unit,
-                r.code,
-                r.role,
-                decimal_text(p.value) if p.value is not None else None,
-                p.raw,
-                p.problem,
-                p.detail,
-                r.sheet,
-                r.cell,
-            )
-        )
+        value = decimal_text(p.value) if p.value is not None else None
+        out.append((r.unit, r.code, r.role, value, p.raw, p.problem, p.detail, r.sheet, r.cell))
     return out
 
 
 def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> FileResult:
-    path, ret = prep.path, prep.ret
+    path, ret = prep.path, prep
     base = FileResult(
         path,
         STORED,
         filer=ret.filer,
         table=ret.table,
         year=ret.year,
-        units=sorted({r.unit for r in ret.records if r.role == "value"}),
+        units=sorted({v[0] for v in ret.values if v[2] == "value"}),
     )
     try:
         _id, superseded = store.add_submission(
             file_name=path.name,
-            file_path=str(path.resolve()),  # --annotate finds the original from any folder
+            file_path=prep.file_path,
             sha256=prep.sha256,
             filer=ret.filer,
             table=ret.table,
             year=ret.year,
             sheet=ret.sheet,
-            values=_new_values(ret.records),
+            values=ret.values,
             replace=replace,
         )
     except AlreadyStored as exc:
@@ -192,21 +198,20 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
             year=ret.year,
             code="conflict",
         )
-    base.values = len(ret.records)
+    base.values = len(ret.values)
     base.superseded = superseded
     base.problems = [
         CellProblem(
             path.name,
-            r.sheet,
-            r.cell,
-            r.unit,
-            r.code,
-            r.parsed.problem,
-            r.parsed.raw,
-            r.parsed.detail or PROBLEM_TITLES.get(r.parsed.problem, r.parsed.problem),
+            v.sheet,
+            v.cell,
+            v.unit,
+            v.code,
+            v.problem,
+            v.raw,
+            v.detail or PROBLEM_TITLES.get(v.problem, v.problem),
         )
-        for r in ret.records
-        if r.parsed.problem
+        for v in (NewValue._make(r) for r in ret.values if r[5])  # r[5]: the problem code
     ]
     if superseded:
         base.message = "替换了 " + "、".join(s.file_name for s in superseded) + "(原文件保留在历史中)"
@@ -238,9 +243,10 @@ def _init_worker(profile: Profile, year: int | None) -> None:
     _WORKER = (profile, year)  # sent once per worker, not once per file
 
 
-def _prepare_in_worker(path: Path) -> Prepared | FileResult:
+def _prepare_in_worker(path: Path) -> tuple | FileResult:
     assert _WORKER is not None
-    return prepare_file(path, *_WORKER)
+    prep = prepare_file(path, *_WORKER)
+    return prep.pack() if isinstance(prep, Prepared) else prep
 
 
 def _prepared(
@@ -254,7 +260,8 @@ def _prepared(
     import multiprocessing
 
     with multiprocessing.get_context().Pool(workers, _init_worker, (profile, year)) as pool:
-        yield from pool.imap(_prepare_in_worker, files, chunksize=16)
+        for path, out in zip(files, pool.imap(_prepare_in_worker, files, chunksize=16), strict=True):
+            yield out if isinstance(out, FileResult) else Prepared.unpack(path, out)
 
 
 def default_workers() -> int:
@@ -271,12 +278,30 @@ def ingest_paths(
     on_file: Callable[[FileResult], None] | None = None,
     workers: int | None = None,
 ) -> list[FileResult]:
-    """Ingest files and folders (recursively). Returns one result per file, in order.
+    """Ingest files and folders (recursively). Returns one result per file, in order."""
+    files, skipped = collect(paths)
+    return ingest_files(
+        store, profile, files, skipped, year=year, replace=replace, on_file=on_file, workers=workers
+    )
+
+
+def ingest_files(
+    store: Store,
+    profile: Profile,
+    files: list[Path],
+    skipped: list[FileResult] | None = None,
+    *,
+    year: int | None = None,
+    replace: bool = False,
+    on_file: Callable[[FileResult], None] | None = None,
+    workers: int | None = None,
+) -> list[FileResult]:
+    """Ingest the files ``collect`` found (``skipped`` are its notes, reported first).
 
     Reading and parsing run in ``workers`` processes for big batches; every write happens here, one
     transaction per file, in the order of the files.
     """
-    files, results = collect(paths)
+    results = list(skipped or [])
     for prep in _prepared(files, profile, year, default_workers() if workers is None else workers):
         result = prep if isinstance(prep, FileResult) else commit_prepared(store, prep, replace=replace)
         results.append(result)
@@ -289,4 +314,12 @@ def exit_code(results: list[FileResult]) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
-__all__ = ["CarestatsError", "FileResult", "ingest_paths", "prepare_file", "commit_prepared", "exit_code"]
+__all__ = [
+    "CarestatsError",
+    "FileResult",
+    "ingest_paths",
+    "ingest_files",
+    "prepare_file",
+    "commit_prepared",
+    "exit_code",
+]

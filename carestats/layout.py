@@ -17,7 +17,7 @@ from pathlib import Path
 from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
 from carestats.reader import Sheet, col_letter
-from carestats.text import name_key, nfkc, split_unit, squash, strip_qizhong
+from carestats.text import name_key, split_unit, squash, strip_qizhong
 from carestats.values import Parsed, parse_value
 
 NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
@@ -133,8 +133,14 @@ class _Grid:
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
         self.n = len(sheet.rows)
-        self._raw = [[_text(v) for v in row] for row in sheet.rows]
-        rows = [list(row) for row in self._raw]
+        sq = squash  # hot: every cell of every return passes here once
+        self._raw = raw = [
+            [sq(v) if type(v) is str else ("" if v is None else _text(v)) for v in row] for row in sheet.rows
+        ]
+        if not sheet.merged:
+            self._rows = raw  # nothing to fill: labels are the cells' own text
+            return
+        rows = [list(row) for row in raw]
         for (i, j), (ai, aj) in _fill_merges(sheet).items():
             row = rows[i]
             if j >= len(row):
@@ -151,6 +157,10 @@ class _Grid:
         """The cell's own text, without merge filling: what a clerk typed in that very cell."""
         row = self._raw[i]
         return row[j] if j < len(row) else ""
+
+    def cell_texts(self, i: int) -> list[str]:
+        """A row's own cell texts, without merge filling."""
+        return self._raw[i]
 
     def width(self, i: int) -> int:
         return len(self._rows[i])
@@ -362,51 +372,68 @@ def _read_rows_layout(
     errors: list[str] = []
     parent: str | None = None
     seen: dict[str, str] = {}
+    # hot loop (every row of every return): plain locals, the value column's letter computed once
+    code_col, name_col, unit_col = col["code"], col["name"], col["unit"]
+    vletter = col_letter(vcol)
+    formulas, error_cells = sheet.formula_cells, sheet.error_cells
+    indicators = profile.indicators
     for i in range(hrow + 1, grid.n):
-        first = next((t for t in grid.texts(i) if t), None)
-        if first is None:
+        texts = grid.texts(i)
+        first = ""
+        for t in texts:
+            if t:
+                first = t
+                break
+        if not first:
             continue
         if first.startswith(FOOTER_PREFIXES):
             break
-        code_txt = grid.cell_text(i, col["code"]) if col["code"] is not None else ""
-        name_raw = sheet.get(i, col["name"]) if col["name"] is not None else ""
-        name_txt = grid.cell_text(i, col["name"]) if col["name"] is not None else ""
-        value_cell = sheet.get(i, vcol)
-        addr = sheet.addr(i, vcol)
+        own = grid.cell_texts(i)
+        width = len(own)
+        row = sheet.rows[i]
+        code_txt = own[code_col] if code_col is not None and code_col < width else ""
+        name_txt = own[name_col] if name_col is not None and name_col < width else ""
+        value_cell = row[vcol] if vcol < len(row) else ""
+        addr = f"{vletter}{sheet.row_numbers[i] + 1}"
         if not code_txt and not name_txt:
-            if _is_blank(value_cell) and addr not in sheet.formula_cells:
+            if _is_blank(value_cell) and addr not in formulas:
                 continue  # a section row (一、老年人关爱服务) or a note: no value to lose
             errors.append(f"{sheet.name}!{addr} 有数值“{value_cell}”,但这一行没有指标名称或代码")
             continue
         if code_txt:
-            code = nfkc(code_txt).strip().upper()
-            if code not in profile.indicators:
-                errors.append(f"{sheet.name}!{sheet.addr(i, col['code'])} 指标代码“{code_txt}”不在指标目录中")
+            code = code_txt.upper()  # already NFKC without spaces (squash)
+            if code not in indicators:
+                errors.append(f"{sheet.name}!{sheet.addr(i, code_col)} 指标代码“{code_txt}”不在指标目录中")  # type: ignore[arg-type]
                 continue
-            codes = [code]
         else:
+            name_raw = row[name_col] if name_col < len(row) else ""  # type: ignore[operator]
             codes, key = _match_row_name(str(name_raw), parent, profile)
             if len(codes) != 1:
-                cell = sheet.addr(i, col["name"])
+                cell = sheet.addr(i, name_col)  # type: ignore[arg-type]
                 if not codes:
                     errors.append(
                         f"{sheet.name}!{cell} 指标名称“{name_raw}”不在指标目录中({_suggest(key, profile)})"
                     )
                 else:
-                    labels = "、".join(profile.indicators[c].label for c in codes)
+                    labels = "、".join(indicators[c].label for c in codes)
                     errors.append(f"{sheet.name}!{cell} 指标名称“{name_raw}”可能是 {labels},无法确定")
                 continue
-        code = codes[0]
+            code = codes[0]
         if code in seen:
-            errors.append(
-                f"{sheet.name}!{addr} 指标 {profile.indicators[code].label} 重复出现(另见 {seen[code]})"
-            )
+            errors.append(f"{sheet.name}!{addr} 指标 {indicators[code].label} 重复出现(另见 {seen[code]})")
             continue
         seen[code] = f"{sheet.name}!{addr}"
-        if not name_txt.startswith("其中") and not profile.indicators[code].parent:
+        ind = indicators[code]
+        if not ind.parent and not name_txt.startswith("其中"):
             parent = code
-        unit_text = grid.cell_text(i, col["unit"]) if col["unit"] is not None else None
-        parsed = _parse(sheet, i, vcol, profile.indicators[code], unit_text)
+        unit_text = (own[unit_col] if unit_col < width else "") if unit_col is not None else None
+        parsed = parse_value(
+            value_cell,
+            ind,
+            unit_text,
+            formula=formulas.get(addr) if formulas else None,
+            error=error_cells.get(addr) if error_cells else None,
+        )
         found.append((code, i, parsed, addr))
     if errors:
         raise LayoutError(

@@ -9,8 +9,11 @@ here instead. Files are routed by their content, not their name.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from carestats.errors import CarestatsError
+from carestats.package import Package, ZipfilePackage, open_package
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".et"}
 
@@ -77,6 +81,7 @@ class Book:
     path: Path
     kind: str  # xlsx | xls | csv | ods
     sheets: list[Sheet]
+    sha256: str = ""  # of the bytes that were read: what the store compares to tell a file already ingested
 
 
 @lru_cache(maxsize=4096)
@@ -141,25 +146,27 @@ def open_book(path: Path, limits: Limits | None = None) -> Book:
                 "请确认是否为报表原件;确需汇入时可在配置 profile.toml 的 [limits] 中调大 max_file_mb",
                 "too-large",
             )
-        with path.open("rb") as fh:
-            head = fh.read(8192)
+        data = path.read_bytes()  # once: the pre-scan, the hash and the CSV reader share these bytes
     except OSError as exc:
         raise ReadError(
             path, f"无法打开文件({exc.strerror or exc})", "请检查文件是否存在、是否被其他程序占用"
         ) from exc
-    kind = sniff(path, head)
+    kind = sniff(path, data[:8192])
     if kind == "zip":
-        return _read_zip(path, limits)
-    if kind == "cfb":
-        return _read_cfb(path, head)
-    if path.suffix.lower() != ".csv":
+        book = _read_zip(path, limits, data)
+    elif kind == "cfb":
+        book = _read_cfb(path, data)
+    elif path.suffix.lower() != ".csv":
         raise ReadError(
             path,
             "文件扩展名是表格,但内容是纯文本",
             "请用 WPS/Excel 打开后“另存为”.xlsx;若确是 CSV,请把扩展名改为 .csv",
             "wrong-extension",
         )
-    return _read_csv(path)
+    else:
+        book = _read_csv(path, data)
+    book.sha256 = hashlib.sha256(data).hexdigest()
+    return book
 
 
 # --------------------------------------------------------------------------- CSV
@@ -178,8 +185,8 @@ def decode_text(path: Path, data: bytes) -> str:
     )
 
 
-def _read_csv(path: Path) -> Book:
-    text = decode_text(path, path.read_bytes())
+def _read_csv(path: Path, data: bytes) -> Book:
+    text = decode_text(path, data)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
     except csv.Error:
@@ -190,8 +197,7 @@ def _read_csv(path: Path) -> Book:
 
 
 # --------------------------------------------------------------------------- CFB (.xls, encrypted OOXML)
-def _read_cfb(path: Path, head: bytes) -> Book:
-    data = path.read_bytes()
+def _read_cfb(path: Path, data: bytes) -> Book:
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         raise ReadError(
             path, "文件设置了打开密码(已加密)", "请报送单位取消密码后重新发送一份不加密的文件", "encrypted"
@@ -216,39 +222,38 @@ class _ZipSheet:
     max_col: int
 
 
-def _read_zip(path: Path, limits: Limits) -> Book:
+def _read_zip(path: Path, limits: Limits, data: bytes) -> Book:
     try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+        zf = open_package(data)
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, struct.error) as exc:
         raise ReadError(
             path, "文件已损坏(压缩包不完整)", "请报送单位重新发送,或用 WPS/Excel 打开后另存一份", "corrupt"
         ) from exc
-    with zf:
-        names = set(zf.namelist())
-        _check_zip_sizes(path, zf, limits)
-        if "xl/workbook.xml" not in names and not any(n.endswith("/workbook.xml") for n in names):
-            if "word/document.xml" in names:
-                raise ReadError(
-                    path, "这是 Word 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet"
-                )
-            if "ppt/presentation.xml" in names:
-                raise ReadError(
-                    path,
-                    "这是 PowerPoint 文档,不是电子表格",
-                    "请索取 Excel/WPS 表格原件",
-                    "not-a-spreadsheet",
-                )
-            if "content.xml" in names and "mimetype" in names:
-                return _read_calamine(path, "ods", None)
+    names = set(zf.namelist())
+    _check_zip_sizes(path, zf, limits)
+    if "xl/workbook.xml" not in names and not any(n.endswith("/workbook.xml") for n in names):
+        if "word/document.xml" in names:
             raise ReadError(
-                path, "压缩包里没有工作簿", "请确认这是 Excel/WPS 表格文件(.xlsx)", "not-a-spreadsheet"
+                path, "这是 Word 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet"
             )
-        sheets = _zip_sheets(path, zf, names)
+        if "ppt/presentation.xml" in names:
+            raise ReadError(
+                path,
+                "这是 PowerPoint 文档,不是电子表格",
+                "请索取 Excel/WPS 表格原件",
+                "not-a-spreadsheet",
+            )
+        if "content.xml" in names and "mimetype" in names:
+            return _read_calamine(path, "ods", None)
+        raise ReadError(
+            path, "压缩包里没有工作簿", "请确认这是 Excel/WPS 表格文件(.xlsx)", "not-a-spreadsheet"
+        )
+    sheets = _zip_sheets(path, zf, names)
     big = {s.name for s in sheets if (s.max_row + 1) * (s.max_col + 1) > limits.max_cells}
-    return _read_calamine(path, "xlsx", sheets, sparse=big)
+    return _read_calamine(path, "xlsx", sheets, sparse=big, package=zf)
 
 
-def _check_zip_sizes(path: Path, zf: zipfile.ZipFile, limits: Limits) -> None:
+def _check_zip_sizes(path: Path, zf: Package | ZipfilePackage, limits: Limits) -> None:
     total = 0
     for info in zf.infolist():
         total += info.file_size
@@ -269,10 +274,10 @@ def _check_zip_sizes(path: Path, zf: zipfile.ZipFile, limits: Limits) -> None:
         )
 
 
-def _read_member(path: Path, zf: zipfile.ZipFile, member: str) -> bytes:
+def _read_member(path: Path, zf: Package | ZipfilePackage, member: str) -> bytes:
     try:
-        data = _inflate(zf, member)
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError, zlib.error) as exc:
+        data = zf.read(member)
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError, zlib.error, struct.error) as exc:
         if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
             raise ReadError(
                 path, "文件设置了密码(已加密)", "请报送单位取消密码后重新发送", "encrypted"
@@ -295,27 +300,17 @@ def _read_member(path: Path, zf: zipfile.ZipFile, member: str) -> bytes:
     return data
 
 
-def _inflate(zf: zipfile.ZipFile, member: str) -> bytes:
-    """A member's bytes, inflated a megabyte at a time: zipfile stops at the declared size, so a member whose
-    header lies about its size (a bomb the directory check cannot see) costs a megabyte and fails its CRC,
-    instead of being inflated whole into memory as ``zf.read`` does."""
-    chunks = []
-    with zf.open(member) as fh:
-        while chunk := fh.read(1 << 20):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 
 
-def _zip_sheets(path: Path, zf: zipfile.ZipFile, names: set[str]) -> list[_ZipSheet]:
+def _zip_sheets(path: Path, zf: Package | ZipfilePackage, names: set[str]) -> list[_ZipSheet]:
     """Sheet names, visibility, XML and true extent, read straight from the package (no DOM)."""
-    for member in ("xl/sharedStrings.xml", "xl/workbook.xml"):
-        if member in names:
-            _read_member(path, zf, member)  # refuses entity declarations before calamine sees them
+    if "xl/sharedStrings.xml" in names:
+        _read_member(
+            path, zf, "xl/sharedStrings.xml"
+        )  # refuses entity declarations before calamine sees them
     wb = _read_member(path, zf, "xl/workbook.xml")
     rels = (
         _read_member(path, zf, "xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
@@ -360,7 +355,11 @@ def _xml_unescape(s: str) -> str:
 
 # --------------------------------------------------------------------------- calamine
 def _read_calamine(
-    path: Path, kind: str, zsheets: list[_ZipSheet] | None, sparse: set[str] | None = None
+    path: Path,
+    kind: str,
+    zsheets: list[_ZipSheet] | None,
+    sparse: set[str] | None = None,
+    package: Package | ZipfilePackage | None = None,
 ) -> Book:
     from python_calamine import CalamineWorkbook  # fast Rust reader; imported here to keep start-up light
 
@@ -378,7 +377,8 @@ def _read_calamine(
             visible = "Visible" in str(meta.visible) and "Hidden" not in str(meta.visible)
             z = by_name.get(name)
             if z is not None and name in sparse:
-                sheet = _sparse_sheet(path, z, zsheets_strings(path))
+                assert package is not None  # sparse sheets are only found in a zip package
+                sheet = _sparse_sheet(path, z, shared_strings(path, package))
             else:
                 if str(meta.typ).endswith("ChartSheet"):
                     continue
@@ -406,14 +406,13 @@ def _read_calamine(
     return Book(path=path, kind=kind, sheets=sheets)
 
 
-def zsheets_strings(path: Path) -> list[str]:
+def shared_strings(path: Path, zf: Package | ZipfilePackage) -> list[str]:
     """Shared strings of an .xlsx, for the sparse reader (only used on oversized sheets)."""
     import xml.etree.ElementTree as ET
 
-    with zipfile.ZipFile(path) as zf:
-        if "xl/sharedStrings.xml" not in zf.namelist():
-            return []
-        data = _read_member(path, zf, "xl/sharedStrings.xml")
+    if "xl/sharedStrings.xml" not in zf.namelist():
+        return []
+    data = _read_member(path, zf, "xl/sharedStrings.xml")
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     out = []
     for si in ET.fromstring(data).iter(f"{ns}si"):
@@ -511,11 +510,31 @@ def _calamine_error(path: Path, exc: Exception) -> ReadError:
 
 
 def iter_files(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
-    """Files under the given paths, recursively, sorted; (path, named_explicitly)."""
+    """Files under the given paths, recursively, sorted as paths sort; (path, named_explicitly).
+
+    ``os.scandir`` and string keys rather than ``rglob`` and ``Path`` comparisons: a province's folder holds
+    thousands of returns, and listing them should cost nothing next to reading them.
+    """
+    fold = os.name == "nt"  # Windows compares paths without case, as Path does there
     for p in paths:
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and not f.name.startswith(("~$", ".")):
-                    yield f, False
+            found: list[tuple[tuple[str, ...], str]] = []
+            _walk(str(p), (), found, fold)
+            found.sort()
+            for _key, f in found:
+                yield Path(f), False
         else:
             yield p, True
+
+
+def _walk(folder: str, key: tuple[str, ...], out: list[tuple[tuple[str, ...], str]], fold: bool) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return  # an unreadable sub-folder holds nothing we could read either
+    for e in entries:
+        part = (e.name.casefold() if fold else e.name,)
+        if e.is_dir(follow_symlinks=False):
+            _walk(e.path, key + part, out, fold)
+        elif not e.name.startswith(("~$", ".")) and e.is_file():
+            out.append((key + part, e.path))

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from carestats.errors import StoreError
 
@@ -100,8 +101,9 @@ class StoredValue:
         return f"{self.file} {self.sheet}!{self.cell}"
 
 
-@dataclass(frozen=True)
-class NewValue:
+class NewValue(NamedTuple):
+    """One value to store: a plain tuple, so that worker processes send it cheaply and SQLite binds it as is."""
+
     unit: str
     code: str
     role: str
@@ -164,6 +166,9 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # A checkpoint (WAL → database, with fsyncs) every ~40 MB instead of every 4 MB: a batch of a
+            # thousand returns then checkpoints once instead of ten times; closing checkpoints the rest.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
             conn.execute("PRAGMA foreign_keys = ON")
             store = cls(conn, path, busy_ms)
             store._migrate()
@@ -240,9 +245,9 @@ class Store:
             )  # inside the write lock: a concurrent ingest may just have stored it
             if same is not None:
                 raise AlreadyStored(same)
-            keys = {(v.unit, v.code) for v in values if v.role == "value"}
+            keys = {(v[0], v[1]) for v in values if v[2] == "value"}
             clashes = self._clashes(year, "value", keys)
-            totals = {(v.unit, v.code, table) for v in values if v.role == "total"}
+            totals = {(v[0], v[1], table) for v in values if v[2] == "total"}
             clashes += self._clashes(year, "total", totals)
             superseded: list[Submission] = []
             if clashes and not replace:
@@ -263,10 +268,7 @@ class Store:
             self.conn.executemany(
                 "INSERT INTO vals (submission_id, unit, code, role, value, raw, problem, detail, sheet, cell)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (new_id, v.unit, v.code, v.role, v.value, v.raw, v.problem, v.detail, v.sheet, v.cell)
-                    for v in values
-                ],
+                [(new_id, *v) for v in values],
             )
             self.conn.execute("COMMIT")
         except BaseException:

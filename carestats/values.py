@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 from carestats.profile import Indicator
 from carestats.text import nfkc
@@ -43,8 +43,9 @@ _SUFFIX = re.compile(r"^(?P<num>[+-]?[\d.,]+)\s*(?P<unit>万元|人次|场次|�
 TEN_THOUSAND = Decimal(10000)
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
+    """A value cell read: one for every value cell of every return, so a light immutable tuple."""
+
     value: Decimal | None
     raw: str
     problem: str | None = None
@@ -72,21 +73,32 @@ def _float_text(f: float) -> str:
     return s
 
 
+ONE = Decimal(1)
+
+
 @lru_cache(maxsize=4096)
+def _scale(unit_text: str, unit: str, kind: str) -> tuple[Decimal | None, str]:
+    """(multiplier to the catalogue unit or None when the units differ, the unit as written)."""
+    u = nfkc(unit_text).strip().lstrip("(").rstrip(")").strip()
+    if not u or u == unit:
+        return ONE, u
+    if kind == "money" and u == "万元" and unit == "元":
+        return TEN_THOUSAND, u
+    if kind == "rate" and u in ("%", "百分比", "百分数"):
+        return ONE, u
+    if u in ("人次", "人") and unit in ("人次", "人") or u in ("名", "人") and unit in ("名", "人"):
+        return ONE, u  # 人/名/人次 are spelled interchangeably on returns of counts of people
+    return None, u
+
+
 def unit_scale(unit_text: str | None, ind: Indicator) -> tuple[Decimal, str | None]:
     """Scale for a 计量单位 cell or a header “(万元)”: (multiplier to the catalogue unit, problem detail)."""
     if not unit_text:
-        return Decimal(1), None
-    u = nfkc(unit_text).strip().lstrip("(").rstrip(")").strip()
-    if not u or u == ind.unit:
-        return Decimal(1), None
-    if ind.kind == "money" and u == "万元" and ind.unit == "元":
-        return TEN_THOUSAND, None
-    if ind.kind == "rate" and u in ("%", "百分比", "百分数"):
-        return Decimal(1), None
-    if u in ("人次", "人") and ind.unit in ("人次", "人") or u in ("名", "人") and ind.unit in ("名", "人"):
-        return Decimal(1), None  # 人/名/人次 are spelled interchangeably on returns of counts of people
-    return Decimal(1), f"计量单位为“{u}”,而指标 {ind.label} 的计量单位是“{ind.unit}”"
+        return ONE, None
+    scale, u = _scale(unit_text, ind.unit, ind.kind)  # cached by strings: cheap for every value cell
+    if scale is None:
+        return ONE, f"计量单位为“{u}”,而指标 {ind.label} 的计量单位是“{ind.unit}”"
+    return scale, None
 
 
 def parse_value(
@@ -98,7 +110,6 @@ def parse_value(
     error: str | None = None,
 ) -> Parsed:
     """Parse one value cell for ``ind``. ``unit_text`` is the row's 计量单位 or the column header's unit."""
-    raw = raw_text(cell)
     if formula is not None:
         return Parsed(
             None,
@@ -109,6 +120,20 @@ def parse_value(
     if error is not None:
         return Parsed(None, error, ERROR_VALUE, f"单元格是错误值 {error};请改正公式或填写准确数")
     scale, unit_problem = unit_scale(unit_text, ind)
+    t = type(cell)
+    if (
+        t is float or t is int
+    ):  # the common case, first: a number as the reader gave it (bool is not int here)
+        raw = _float_text(cell) if t is float else str(cell)  # type: ignore[arg-type]
+        if unit_problem:
+            return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
+        if scale is ONE and raw.isdigit() and ind.kind not in ("money", "rate"):
+            return Parsed(Decimal(raw), raw)  # a whole count: already exact, nothing to round or scale
+        value = Decimal(raw)  # the shortest text of a float is the figure the clerk typed
+        if not value.is_finite():
+            return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
+        return Parsed(_finish(value if scale is ONE else value * scale, ind), raw)
+    raw = raw_text(cell)
     if unit_problem:
         return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
     if isinstance(cell, bool) or isinstance(cell, dt.date | dt.time | dt.timedelta):
@@ -146,12 +171,18 @@ def parse_value(
 def _finish(value: Decimal, ind: Indicator) -> Decimal:
     """Give the value its catalogue precision when that loses nothing (98 → 98.00 for a 2-decimal rate)."""
     if ind.kind in ("money", "rate"):
-        q = Decimal(1).scaleb(-ind.decimals)
-        exact = value.quantize(q) if value == value.quantize(q) else None
-        return exact if exact is not None else value.normalize()
+        q = _QUANTUM.get(ind.decimals) or _QUANTUM.setdefault(ind.decimals, ONE.scaleb(-ind.decimals))
+        try:
+            exact = value.quantize(q)
+        except InvalidOperation:  # more digits than the context holds: keep the figure as it is
+            return value.normalize()
+        return exact if exact == value else value.normalize()
     if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
+        return value.quantize(ONE)
     return value.normalize()
+
+
+_QUANTUM: dict[int, Decimal] = {}
 
 
 def decimal_text(value: Decimal) -> str:

@@ -33,6 +33,8 @@ def ind(profile):
         ("97.78%", "H03", None, Decimal("97.78")),
         (0.1271, "A12", "万元", Decimal("1271.00")),
         (12.3456789, "A07", "万元", Decimal("123456.789")),  # more than 2 decimals kept exactly for check
+        (1e30, "A07", "元", Decimal("1E+30")),  # more digits than the context: kept, not an error
+        (-3.0, "A01", "人", Decimal("-3")),  # a negative count is for check to flag, not for the reader
     ],
 )
 def test_parses_exactly(ind, cell, code, unit, expected):
@@ -83,3 +85,9 @@ def test_float_goes_through_shortest_repr_not_binary_value(ind):
     parsed = V.parse_value(0.1, ind["A07"], "万元")
     assert parsed.value == Decimal("1000.00")
     assert V.raw_text(0.1) == "0.1"
+
+
+@pytest.mark.parametrize("cell", [float("nan"), float("inf"), float("-inf")])
+def test_a_float_that_is_no_figure_is_not_a_number(ind, cell):
+    parsed = V.parse_value(cell, ind["A01"], "人")
+    assert (parsed.value, parsed.problem) == (None, V.NOT_A_NUMBER)

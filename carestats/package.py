@@ -1,0 +1,136 @@
+"""A zip package (.xlsx) read from its bytes: the directory with ``struct``, members with ``zlib``.
+
+Why not only ``zipfile``: for a return of a few kilobytes, zipfile's directory parsing and member objects
+cost as much as calamine's whole read, and every file of a province-wide batch is pre-scanned. This covers
+the packages office programs write (deflated or stored members, one disk); anything else (zip64, other
+compressions, data before the archive) is handed to ``zipfile``. Either way a member is inflated to at most
+its declared size plus one byte, so a header that lies about its size costs nothing and fails as damaged.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory, 22 bytes
+_CDIR = struct.Struct("<4s4B4HL2L5H2L")  # central directory entry, 46 bytes
+_LOCAL = struct.Struct("<4s2B4HL2L2H")  # local file header, 30 bytes
+
+
+class Unsupported(Exception):
+    """A valid archive this reader leaves to zipfile."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    filename: str
+    compress_size: int
+    file_size: int
+    offset: int  # of the local header
+    method: int
+    flags: int
+    crc: int
+
+
+class Package:
+    """Directory and members of a zip archive held in memory. Raises ``zipfile.BadZipFile`` when damaged."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._infos = _directory(data)
+        self._members = {m.filename: m for m in self._infos}  # a repeated name: the last one, as zipfile
+        self._fallback: zipfile.ZipFile | None = None
+
+    def namelist(self) -> list[str]:
+        return list(self._members)
+
+    def infolist(self) -> list[Member]:
+        return list(self._infos)
+
+    def read(self, name: str) -> bytes:
+        """A member's bytes, checked against its declared size and CRC. KeyError when absent."""
+        m = self._members[name]
+        if m.flags & 0x1:
+            raise RuntimeError(f"File {name!r} is encrypted, password required for extraction")
+        if m.method not in (0, 8):
+            return self._zipfile().read(name)  # bzip2/lzma: rare; zipfile knows them
+        data = self._data
+        if data[m.offset : m.offset + 4] != b"PK\x03\x04" or m.offset + _LOCAL.size > len(data):
+            raise zipfile.BadZipFile(f"bad local header for {name!r}")
+        fields = _LOCAL.unpack_from(data, m.offset)
+        start = m.offset + _LOCAL.size + fields[10] + fields[11]
+        raw = data[start : start + m.compress_size]
+        if len(raw) != m.compress_size:
+            raise zipfile.BadZipFile(f"{name!r} is truncated")
+        out = raw if m.method == 0 else zlib.decompressobj(-15).decompress(raw, m.file_size + 1)
+        if len(out) != m.file_size or zlib.crc32(out) != m.crc:
+            raise zipfile.BadZipFile(f"bad size or CRC for {name!r}")
+        return out
+
+    def _zipfile(self) -> zipfile.ZipFile:
+        if self._fallback is None:
+            self._fallback = zipfile.ZipFile(io.BytesIO(self._data))
+        return self._fallback
+
+
+class ZipfilePackage:
+    """The same reading interface over ``zipfile``, for the archives ``Package`` leaves to it."""
+
+    def __init__(self, data: bytes):
+        self._zf = zipfile.ZipFile(io.BytesIO(data))
+
+    def namelist(self) -> list[str]:
+        return self._zf.namelist()
+
+    def infolist(self) -> list[zipfile.ZipInfo]:
+        return self._zf.infolist()
+
+    def read(self, name: str) -> bytes:
+        """Inflated a megabyte at a time: zipfile stops at the declared size and then checks the CRC."""
+        info = self._zf.getinfo(name)
+        chunks = []
+        with self._zf.open(info) as fh:
+            while chunk := fh.read(1 << 20):
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def open_package(data: bytes) -> Package | ZipfilePackage:
+    """The package's reader; ``zipfile.BadZipFile`` when the bytes are not a readable archive."""
+    try:
+        return Package(data)
+    except Unsupported:
+        return ZipfilePackage(data)
+
+
+def _directory(data: bytes) -> list[Member]:
+    pos = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD.size - 0xFFFF))
+    if pos < 0 or pos + _EOCD.size > len(data):
+        raise zipfile.BadZipFile("no end of central directory")
+    _sig, disk, cd_disk, n_disk, n, cd_size, cd_off, _clen = _EOCD.unpack_from(data, pos)
+    if disk or cd_disk or n != n_disk or 0xFFFF in (n, n_disk) or 0xFFFFFFFF in (cd_size, cd_off):
+        raise Unsupported("multi-disk or zip64")
+    if pos >= 20 and data[pos - 20 : pos - 16] == b"PK\x06\x07":
+        raise Unsupported("zip64 locator")
+    if cd_off + cd_size != pos:
+        raise Unsupported("data before the archive or a damaged directory: zipfile decides")
+    members: list[Member] = []
+    p = cd_off
+    for _ in range(n):
+        if data[p : p + 4] != b"PK\x01\x02" or p + _CDIR.size > pos:
+            raise zipfile.BadZipFile("bad central directory")
+        f = _CDIR.unpack_from(data, p)
+        flags, method, crc, csize, fsize, nlen, xlen, clen, offset = (
+            f[5], f[6], f[9], f[10], f[11], f[12], f[13], f[14], f[18]
+        )  # fmt: skip
+        if 0xFFFFFFFF in (csize, fsize, offset):
+            raise Unsupported("zip64 member")
+        raw = data[p + _CDIR.size : p + _CDIR.size + nlen]
+        name = raw.decode("utf-8") if flags & 0x800 else raw.decode("cp437")
+        name = name.split("\x00", 1)[0]  # as zipfile does
+        members.append(Member(name, csize, fsize, offset, method, flags, crc))
+        p += _CDIR.size + nlen + xlen + clen
+    return members
