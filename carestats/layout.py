@@ -375,7 +375,6 @@ def _read_rows_layout(
     # hot loop (every row of every return): plain locals, the value column's letter computed once
     code_col, name_col, unit_col = col["code"], col["name"], col["unit"]
     vletter = col_letter(vcol)
-    formulas, error_cells = sheet.formula_cells, sheet.error_cells
     indicators = profile.indicators
     for i in range(hrow + 1, grid.n):
         texts = grid.texts(i)
@@ -395,8 +394,9 @@ def _read_rows_layout(
         name_txt = own[name_col] if name_col is not None and name_col < width else ""
         value_cell = row[vcol] if vcol < len(row) else ""
         addr = f"{vletter}{sheet.row_numbers[i] + 1}"
+        blank = _is_blank(value_cell)  # calamine shows uncached formulas and error cells empty
         if not code_txt and not name_txt:
-            if _is_blank(value_cell) and addr not in formulas:
+            if blank and addr not in sheet.formula_cells:
                 continue  # a section row (一、老年人关爱服务) or a note: no value to lose
             errors.append(f"{sheet.name}!{addr} 有数值“{value_cell}”,但这一行没有指标名称或代码")
             continue
@@ -431,8 +431,8 @@ def _read_rows_layout(
             value_cell,
             ind,
             unit_text,
-            formula=formulas.get(addr) if formulas else None,
-            error=error_cells.get(addr) if error_cells else None,
+            formula=sheet.formula_cells.get(addr) if blank else None,
+            error=sheet.error_cells.get(addr) if blank else None,
         )
         found.append((code, i, parsed, addr))
     if errors:
@@ -451,12 +451,14 @@ def _read_rows_layout(
 
 def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) -> Parsed:
     addr = sheet.addr(i, j)
+    cell = sheet.get(i, j)
+    blank = _is_blank(cell)  # calamine shows uncached formulas and error cells empty
     return parse_value(
-        sheet.get(i, j),
+        cell,
         ind,
         unit_text,
-        formula=sheet.formula_cells.get(addr),
-        error=sheet.error_cells.get(addr),
+        formula=sheet.formula_cells.get(addr) if blank else None,
+        error=sheet.error_cells.get(addr) if blank else None,
     )
 
 

@@ -65,8 +65,24 @@ class Sheet:
     row_numbers: list[int]  # 0-based absolute row of rows[i]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # absolute r0, c0, r1, c1
     visible: bool = True
-    formula_cells: dict[str, str] = field(default_factory=dict)  # A1 → formula text, no cached value
-    error_cells: dict[str, str] = field(default_factory=dict)  # A1 → #DIV/0! …
+    xml: bytes | None = field(default=None, repr=False)  # an .xlsx sheet's XML, scanned only when asked
+    _uncached: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
+
+    @property
+    def formula_cells(self) -> dict[str, str]:
+        """A1 → formula text, for formulas saved without a computed value (calamine shows them empty)."""
+        return self._scan()[0]
+
+    @property
+    def error_cells(self) -> dict[str, str]:
+        """A1 → #DIV/0! … (calamine shows error cells empty)."""
+        return self._scan()[1]
+
+    def _scan(self) -> tuple[dict[str, str], dict[str, str]]:
+        # on demand: only an empty value cell asks, so a fully filled return never pays for the scan
+        if self._uncached is None:
+            self._uncached = _scan_uncached(self.xml) if self.xml else ({}, {})
+        return self._uncached
 
     def get(self, i: int, j: int) -> Any:
         row = self.rows[i]
@@ -288,9 +304,7 @@ def _read_member(path: Path, zf: Package | ZipfilePackage, member: str) -> bytes
             "请报送单位重新发送,或用 WPS/Excel 打开后另存一份",
             "corrupt",
         ) from exc
-    # anywhere, not just the first bytes: a prolog can be padded with comments; in genuine XML text “<” is
-    # always escaped, so these markers only ever mean a declaration (a fast memchr scan, no parsing)
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    if _declares_doctype(data):
         raise ReadError(
             path,
             f"文件内部的 {member} 含有 XML 实体声明(DOCTYPE/ENTITY),可能是恶意构造的文件",
@@ -298,6 +312,25 @@ def _read_member(path: Path, zf: Package | ZipfilePackage, member: str) -> bytes
             "xml-entities",
         )
     return data
+
+
+def _declares_doctype(xml: bytes) -> bool:
+    """Whether the prolog (what comes before the root element, however long its comments) holds a DOCTYPE:
+    the only place XML allows one, and so entity declarations. The rest of the part is never scanned."""
+    pos = 0
+    while True:
+        lt = xml.find(b"<", pos)
+        if lt < 0:
+            return False
+        if xml.startswith(b"<?", lt):
+            end, skip = xml.find(b"?>", lt + 2), 2
+        elif xml.startswith(b"<!--", lt):
+            end, skip = xml.find(b"-->", lt + 4), 3
+        else:
+            return xml.startswith(b"<!", lt)  # <!DOCTYPE (any case of spelling) or the root element
+        if end < 0:
+            return False  # an unterminated prolog: no root element either, the reader refuses it
+        pos = end + skip
 
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
@@ -392,7 +425,7 @@ def _read_calamine(
                 sheet = Sheet(name=name, rows=rows, row_numbers=list(range(len(rows))), merged=merged)
             sheet.visible = visible
             if z is not None:
-                _scan_uncached(z.xml, sheet)
+                sheet.xml = z.xml
             sheets.append(sheet)
     except ReadError:
         raise
@@ -479,20 +512,22 @@ _F = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 
 
-def _scan_uncached(xml: bytes, sheet: Sheet) -> None:
-    """Find formulas without a cached value and error cells: calamine reports both as empty strings."""
+def _scan_uncached(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """Formulas without a cached value and error cells: (A1 → formula text, A1 → error value)."""
+    formulas: dict[str, str] = {}
+    errors: dict[str, str] = {}
     if b"<f" not in xml and b't="e"' not in xml:
-        return
+        return formulas, errors
     for m in _UNCACHED.finditer(xml):
-        attrs, ref, attrs2, body = m.group(1) + m.group(3), m.group(2).decode(), m.group(3), m.group(4)
-        del attrs2
+        attrs, ref, body = m.group(1) + m.group(3), m.group(2).decode(), m.group(4)
         v = _V.search(body)
         if b't="e"' in attrs and v is not None:
-            sheet.error_cells[ref] = v.group(1).decode("utf-8", "replace")
+            errors[ref] = v.group(1).decode("utf-8", "replace")
             continue
         f = _F.search(body)
         if f is not None and (v is None or not v.group(1).strip()):
-            sheet.formula_cells[ref] = _xml_unescape((f.group(1) or b"").decode("utf-8", "replace"))
+            formulas[ref] = _xml_unescape((f.group(1) or b"").decode("utf-8", "replace"))
+    return formulas, errors
 
 
 def _calamine_error(path: Path, exc: Exception) -> ReadError:

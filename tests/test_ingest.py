@@ -367,3 +367,23 @@ def test_worker_pool_gives_the_same_store_as_one_process(profile, tmp_path, monk
             )
     assert contents[0] == contents[1]
     assert [st for _n, st, _m in contents[0][0]].count(REFUSED) == 1
+
+
+def test_an_error_cell_is_a_located_problem(store, profile, tmp_path):
+    import re
+    import zipfile
+
+    path = write_table1(tmp_path / "三猛乡.xlsx", "三猛乡")
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
+    xml, n = re.subn(rb'<c r="E15"[^>]*?(/>|>.*?</c>)', b'<c r="E15" t="e"><v>#DIV/0!</v></c>', parts[sheet])
+    assert n == 1
+    parts[sheet] = xml
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem, p.raw) == ("E15", "A10", "error-value", "#DIV/0!")

@@ -100,3 +100,20 @@ def test_a_truncated_archive_is_not_a_zip():
 def test_an_absent_member_is_a_key_error():
     with pytest.raises(KeyError):
         open_package(_zip({"a.xml": b"<a/>"})).read("b.xml")
+
+
+@pytest.mark.parametrize(
+    ("xml", "declared"),
+    [
+        (b'<?xml version="1.0"?><worksheet><c r="A1"/></worksheet>', False),
+        (b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet>&a;</worksheet>', True),
+        (b"<!-- <root> inside a comment -->" * 300 + b"<!DOCTYPE x><worksheet/>", True),  # padded prolog
+        (b'<?xml version="1.0"?><?pi <a?><!--c--><!DOCTYPE x SYSTEM "f"><w/>', True),
+        (b"<worksheet><v>&lt;!DOCTYPE in text is escaped</v></worksheet>", False),
+        (b"", False),
+    ],
+)
+def test_a_doctype_is_found_in_the_prolog_however_padded(xml: bytes, declared: bool):
+    from carestats.reader import _declares_doctype
+
+    assert _declares_doctype(xml) is declared
