@@ -131,6 +131,13 @@ def main() -> None:
     )
     env = dict(os.environ, CARESTATS_PROFILE=str(profile))
     file_args = [str(p) for p in files]
+    # Bytecode as an installed package has it: with PYTHONDONTWRITEBYTECODE set (as on some machines) an
+    # editable install would recompile carestats at every start, while pandas and calamine are precompiled.
+    import carestats
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(carestats.__file__).parent)], check=True
+    )
 
     results: dict[str, list[tuple[float, float]]] = {"a": [], "b": [], "c": []}
     for run in range(args.runs):

@@ -282,6 +282,11 @@ def test_second_file_for_same_unit_is_refused_then_replaced_with_history(store, 
     subs = store.submissions(2025)
     assert [s.status for s in subs] == ["superseded", "active"]
     assert subs[0].superseded_by == subs[1].id
+    # the store does not pay for foreign-key enforcement: its references must hold by construction
+    ingest_paths(store, profile, [EXAMPLES])
+    assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    orphans = "SELECT COUNT(*) FROM vals WHERE submission_id NOT IN (SELECT id FROM submissions)"
+    assert store.conn.execute(orphans).fetchone()[0] == 0
 
 
 def test_bad_file_never_damages_the_store(store, profile, tmp_path):
