@@ -14,8 +14,6 @@ from typing import Annotated
 
 import typer
 import typer._click.exceptions as click_exc
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from carestats import __version__
@@ -90,8 +88,37 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs a tenth of a second that --version, --help
+    and a failing command should not pay."""
+
+    def __init__(self, **options: object):
+        self._options = options
+        self._console = None
+
+    def get(self):
+        """The rich Console itself, for rich objects that take one."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False, soft_wrap=True, **self._options)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+
+out = _LazyConsole()
+err = _LazyConsole(stderr=True)
+
+
+def Table(*args, **kwargs):  # noqa: N802  (rich's class, imported when a table is printed)
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
 
 # Shared options, declared once (each command takes them after its own name).
 DbOpt = Annotated[
@@ -209,7 +236,7 @@ def ingest(
             if len(files) >= 20 and sys.stderr.isatty():
                 from rich.progress import Progress
 
-                with Progress(console=err, transient=True) as progress:
+                with Progress(console=err.get(), transient=True) as progress:
                     task = progress.add_task("汇入报表", total=len(files))
                     results = ingest_files(
                         store,
@@ -563,11 +590,11 @@ def check(
                 result.notes,
                 result.unit_order,
             )
-            render_table(data_part, out)
+            render_table(data_part, out.get())
             out.print()
-            render_letter_findings(checked_letter, found_in_letter, out)
+            render_letter_findings(checked_letter, found_in_letter, out.get())
         else:
-            render_table(result, out)
+            render_table(result, out.get())
         if annotate is not None:
             from carestats.annotate import annotate_returns
 

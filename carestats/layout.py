@@ -135,7 +135,11 @@ class _Grid:
         self.n = len(sheet.rows)
         sq = squash  # hot: every cell of every return passes here once
         self._raw = raw = [
-            [sq(v) if type(v) is str else ("" if v is None else _text(v)) for v in row] for row in sheet.rows
+            [
+                sq(v) if type(v) is str else ("" if v is None else str(v) if type(v) is float else _text(v))
+                for v in row
+            ]
+            for row in sheet.rows
         ]
         if not sheet.merged:
             self._rows = raw  # nothing to fill: labels are the cells' own text
@@ -377,12 +381,7 @@ def _read_rows_layout(
     vletter = col_letter(vcol)
     indicators = profile.indicators
     for i in range(hrow + 1, grid.n):
-        texts = grid.texts(i)
-        first = ""
-        for t in texts:
-            if t:
-                first = t
-                break
+        first = next(filter(None, grid.texts(i)), "")  # the first non-empty text, at C speed
         if not first:
             continue
         if first.startswith(FOOTER_PREFIXES):

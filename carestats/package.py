@@ -129,7 +129,7 @@ def _directory(data: bytes) -> list[Member]:
         if 0xFFFFFFFF in (csize, fsize, offset):
             raise Unsupported("zip64 member")
         raw = data[p + _CDIR.size : p + _CDIR.size + nlen]
-        name = raw.decode("utf-8") if flags & 0x800 else raw.decode("cp437")
+        name = raw.decode("utf-8") if flags & 0x800 or raw.isascii() else raw.decode("cp437")
         name = name.split("\x00", 1)[0]  # as zipfile does
         members.append(Member(name, csize, fsize, offset, method, flags, crc))
         p += _CDIR.size + nlen + xlen + clen
