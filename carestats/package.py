@@ -13,7 +13,7 @@ import io
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _EOCD = struct.Struct("<4s4H2LH")  # end of central directory, 22 bytes
 _CDIR = struct.Struct("<4s4B4HL2L5H2L")  # central directory entry, 46 bytes
@@ -24,8 +24,9 @@ class Unsupported(Exception):
     """A valid archive this reader leaves to zipfile."""
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
+    """A central directory entry (a tuple: one is made for every part of every file)."""
+
     filename: str
     compress_size: int
     file_size: int
