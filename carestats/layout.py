@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
@@ -66,8 +67,9 @@ class LayoutError(CarestatsError):
         self.code = code
 
 
-@dataclass
-class Record:
+class Record(NamedTuple):
+    """One located value (a tuple: one is made for every value cell of every return)."""
+
     unit: str
     code: str
     role: str  # value | total
