@@ -120,7 +120,7 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
         ret = found[0]
         return Prepared(
             path,
-            os.path.abspath(path),  # no symlink resolution: a stat per folder level costs more than the parse
+            os.path.abspath(path),  # not resolve(): that costs a stat per folder level for every file
             book.sha256,
             ret.sheet,
             ret.table,
@@ -153,25 +153,25 @@ def _new_values(records: list[Record]) -> list[tuple]:
 
 
 def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> FileResult:
-    path, ret = prep.path, prep
+    path = prep.path
     base = FileResult(
         path,
         STORED,
-        filer=ret.filer,
-        table=ret.table,
-        year=ret.year,
-        units=sorted({v[0] for v in ret.values if v[2] == "value"}),
+        filer=prep.filer,
+        table=prep.table,
+        year=prep.year,
+        units=sorted({v[0] for v in prep.values if v[2] == "value"}),
     )
     try:
         _id, superseded = store.add_submission(
             file_name=path.name,
             file_path=prep.file_path,
             sha256=prep.sha256,
-            filer=ret.filer,
-            table=ret.table,
-            year=ret.year,
-            sheet=ret.sheet,
-            values=ret.values,
+            filer=prep.filer,
+            table=prep.table,
+            year=prep.year,
+            sheet=prep.sheet,
+            values=prep.values,
             replace=replace,
         )
     except AlreadyStored as exc:
@@ -189,16 +189,16 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
         return FileResult(
             path,
             REFUSED,
-            f"{path.name}:{ret.year} 年的"
+            f"{path.name}:{prep.year} 年的"
             + ";".join(parts)
             + "。同一单位同一年度同一指标只能有一个有效数;如确需用本文件替换,请加 --replace"
             "(原文件保留在历史中)",
-            filer=ret.filer,
-            table=ret.table,
-            year=ret.year,
+            filer=prep.filer,
+            table=prep.table,
+            year=prep.year,
             code="conflict",
         )
-    base.values = len(ret.values)
+    base.values = len(prep.values)
     base.superseded = superseded
     base.problems = [
         CellProblem(
@@ -211,7 +211,7 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
             v.raw,
             v.detail or PROBLEM_TITLES.get(v.problem, v.problem),
         )
-        for v in (NewValue._make(r) for r in ret.values if r[5])  # r[5]: the problem code
+        for v in (NewValue._make(r) for r in prep.values if r[5])  # r[5]: the problem code
     ]
     if superseded:
         base.message = "替换了 " + "、".join(s.file_name for s in superseded) + "(原文件保留在历史中)"
