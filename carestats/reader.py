@@ -340,10 +340,8 @@ _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 
 def _zip_sheets(path: Path, zf: Package | ZipfilePackage, names: set[str]) -> list[_ZipSheet]:
     """Sheet names, visibility, XML and true extent, read straight from the package (no DOM)."""
-    if "xl/sharedStrings.xml" in names:
-        _read_member(
-            path, zf, "xl/sharedStrings.xml"
-        )  # refuses entity declarations before calamine sees them
+    if "xl/sharedStrings.xml" in names:  # read only to refuse entity declarations before calamine sees them
+        _read_member(path, zf, "xl/sharedStrings.xml")
     wb = _read_member(path, zf, "xl/workbook.xml")
     rels = (
         _read_member(path, zf, "xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""

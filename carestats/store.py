@@ -268,9 +268,8 @@ class Store:
                     (new_id, now, sub_id),
                 )
                 superseded.append(next(s for _u, _c, s in clashes if s.id == sub_id))
-            for k in range(
-                0, len(values), ROWS_PER_INSERT
-            ):  # multi-row VALUES: a third faster than executemany
+            # multi-row INSERT … VALUES (…),(…): a third faster than executemany
+            for k in range(0, len(values), ROWS_PER_INSERT):
                 chunk = values[k : k + ROWS_PER_INSERT]
                 self.conn.execute(_insert_values_sql(len(chunk)), [x for v in chunk for x in (new_id, *v)])
             self.conn.execute("COMMIT")

@@ -120,16 +120,13 @@ def parse_value(
     if error is not None:
         return Parsed(None, error, ERROR_VALUE, f"单元格是错误值 {error};请改正公式或填写准确数")
     scale, unit_problem = unit_scale(unit_text, ind)
-    t = type(cell)
-    if (
-        t is float or t is int
-    ):  # the common case, first: a number as the reader gave it (bool is not int here)
-        raw = _float_text(cell) if t is float else str(cell)  # type: ignore[arg-type]
+    if isinstance(cell, int | float) and not isinstance(cell, bool):  # the common case: a number
+        raw = _float_text(float(cell)) if isinstance(cell, float) else str(int(cell))
         if unit_problem:
             return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
         if scale is ONE and raw.isdigit() and ind.kind not in ("money", "rate"):
             return Parsed(Decimal(raw), raw)  # a whole count: already exact, nothing to round or scale
-        value = Decimal(raw)  # the shortest text of a float is the figure the clerk typed
+        value = Decimal(raw)  # the shortest text of a float is the figure the clerk typed, never float math
         if not value.is_finite():
             return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
         return Parsed(_finish(value if scale is ONE else value * scale, ind), raw)
@@ -138,9 +135,6 @@ def parse_value(
         return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
     if isinstance(cell, bool) or isinstance(cell, dt.date | dt.time | dt.timedelta):
         return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字(日期或逻辑值);请填写准确数")
-    if isinstance(cell, int | float):
-        value = Decimal(_float_text(float(cell))) if isinstance(cell, float) else Decimal(cell)
-        return Parsed(_finish(value * scale, ind), raw)
     text = nfkc(raw).strip().replace("\u00a0", "")
     if not text:
         return Parsed(None, raw, BLANK, "单元格为空;无数据的应填 0,不得留空")
@@ -171,7 +165,7 @@ def parse_value(
 def _finish(value: Decimal, ind: Indicator) -> Decimal:
     """Give the value its catalogue precision when that loses nothing (98 → 98.00 for a 2-decimal rate)."""
     if ind.kind in ("money", "rate"):
-        q = _QUANTUM.get(ind.decimals) or _QUANTUM.setdefault(ind.decimals, ONE.scaleb(-ind.decimals))
+        q = ONE.scaleb(-ind.decimals)
         try:
             exact = value.quantize(q)
         except InvalidOperation:  # more digits than the context holds: keep the figure as it is
@@ -180,9 +174,6 @@ def _finish(value: Decimal, ind: Indicator) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(ONE)
     return value.normalize()
-
-
-_QUANTUM: dict[int, Decimal] = {}
 
 
 def decimal_text(value: Decimal) -> str:

@@ -53,33 +53,28 @@ def _v(unit, code, value):
     return NewValue(unit, code, "value", value, value, None, None, "统计表", "E6")
 
 
+def _add(store, name, sha, filer, table, values):
+    return store.add_submission(
+        file_name=name,
+        file_path=name,
+        sha256=sha,
+        filer=filer,
+        table=table,
+        year=2025,
+        sheet="统计表",
+        values=values,
+    )
+
+
 def test_a_failed_write_rolls_back_whole(tmp_path):
     with Store.open(tmp_path / "a.db") as s:
-        s.add_submission(
-            file_name="a.xlsx",
-            file_path="a.xlsx",
-            sha256="1",
-            filer="大兴镇",
-            table="表一",
-            year=2025,
-            sheet="统计表",
-            values=[_v("大兴镇", "A01", "569")],
-        )
+        _add(s, "a.xlsx", "1", "大兴镇", "表一", [_v("大兴镇", "A01", "569")])
         bad = [
             _v("牛孔镇", "A01", "345"),
             NewValue("牛孔镇", "A02", "nonsense-role", "1", "1", None, None, "s", "E7"),
         ]
         with pytest.raises(sqlite3.IntegrityError):
-            s.add_submission(
-                file_name="b.xlsx",
-                file_path="b.xlsx",
-                sha256="2",
-                filer="牛孔镇",
-                table="表一",
-                year=2025,
-                sheet="统计表",
-                values=bad,
-            )
+            _add(s, "b.xlsx", "2", "牛孔镇", "表一", bad)
         assert s.counts() == (1, 1)
         assert [v.unit for v in s.active_values(2025)] == ["大兴镇"]
 
@@ -93,15 +88,6 @@ def test_many_values_land_whole_and_in_order(tmp_path):
         for i in range(n)
     ]
     with Store.open(tmp_path / "a.db") as s:
-        s.add_submission(
-            file_name="b.xlsx",
-            file_path="b.xlsx",
-            sha256="2",
-            filer="县卫生健康局",
-            table="表二",
-            year=2025,
-            sheet="统计表",
-            values=values,
-        )
+        _add(s, "b.xlsx", "2", "县卫生健康局", "表二", values)
         got = s.active_values(2025)
     assert [(v.unit, v.value, v.cell) for v in got] == [(v.unit, Decimal(v.value), v.cell) for v in values]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the checkout, as in CI
+# ../shared beside the checkout, as in CI (CARESTATS_SHARED points elsewhere)
+SHARED = Path(os.environ.get("CARESTATS_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 EXPECTED_2025 = SHARED / "returns" / "2025-expected.json"
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples" / "2025"
 PROFILE_DIR = Path(__file__).resolve().parents[1] / "data" / "profile"
