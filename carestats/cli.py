@@ -103,8 +103,16 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(highlight=False, soft_wrap=True, **self._options)
+            self._console = Console(highlight=False, soft_wrap=True, markup=False, **self._options)
         return self._console
+
+    def plain(self, text: str) -> None:
+        """A line as it is (no markup, no table): written without importing rich while rich is not needed,
+        so that a clean ingest of a thousand files does not pay for it."""
+        if self._console is None:
+            typer.echo(text, err=bool(self._options.get("stderr")))
+        else:
+            self._console.print(text, markup=False)
 
     def __getattr__(self, name: str):
         return getattr(self.get(), name)
@@ -112,6 +120,20 @@ class _LazyConsole:
 
 out = _LazyConsole()
 err = _LazyConsole(stderr=True)
+
+
+def escape(text: str) -> str:
+    """Text to print inside rich markup as it is: a file named “[初稿]大兴镇.xlsx” keeps its brackets."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _styled(text: str, style: str):
+    """A coloured table cell (the consoles read no markup: file names and messages print as they are)."""
+    from rich.text import Text
+
+    return Text(text, style=style)
 
 
 def Table(*args, **kwargs):  # noqa: N802  (rich's class, imported when a table is printed)
@@ -152,7 +174,7 @@ def run(debug: bool, action: Callable[[], int]) -> None:
     except CarestatsError as exc:
         if debug:
             traceback.print_exc()
-        err.print(f"[bold red]错误:[/]{exc.message}", markup=True)
+        err.print(f"[bold red]错误:[/]{escape(exc.message)}", markup=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("已中断。已完成的文件都已完整保存,未完成的文件没有写入。")
@@ -161,7 +183,7 @@ def run(debug: bool, action: Callable[[], int]) -> None:
         if debug:
             traceback.print_exc()
         err.print(
-            f"[bold red]内部错误:[/]{type(exc).__name__}: {exc}。请加 --debug 重新运行,并把输出发给技术人员。",
+            f"[bold red]内部错误:[/]{type(exc).__name__}: {escape(str(exc))}。请加 --debug 重新运行,并把输出发给技术人员。",
             markup=True,
         )
         raise typer.Exit(1) from None
@@ -263,40 +285,42 @@ def _print_ingest(results) -> None:
     from carestats.ingest import REFUSED, SKIPPED, STORED, UNCHANGED
 
     labels = {STORED: "已汇入", UNCHANGED: "未变(已汇入过)", REFUSED: "拒收", SKIPPED: "跳过"}
-    table = Table(title="汇入结果", show_lines=False)
-    for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
-        table.add_column(col, overflow="fold")
     many = len(results) > 50  # a clerk reads the files that need attention, not a thousand “已汇入” rows
-    for r in results:
-        if r.status == SKIPPED or (many and r.status in (STORED, UNCHANGED) and not r.problems):
-            continue
-        units = r.filer if len(r.units) <= 1 else f"{r.filer}({len(r.units)} 个乡镇)"
-        status = labels[r.status]
-        style = "red" if r.status == REFUSED else "yellow" if r.problems else None
-        table.add_row(
-            r.path.name,
-            units,
-            r.table,
-            str(r.year or ""),
-            str(r.values or ""),
-            str(len(r.problems) or ""),
-            status,
-            style=style,
-        )
-    if table.rows:
+    rows = [
+        r
+        for r in results
+        if r.status != SKIPPED and not (many and r.status in (STORED, UNCHANGED) and not r.problems)
+    ]
+    if rows:  # rich's table is imported only when there is a table to print
+        table = Table(title="汇入结果", show_lines=False)
+        for col in ("文件", "单位", "表", "年度", "数值", "问题", "结果"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            units = r.filer if len(r.units) <= 1 else f"{r.filer}({len(r.units)} 个乡镇)"
+            style = "red" if r.status == REFUSED else "yellow" if r.problems else None
+            table.add_row(
+                r.path.name,
+                units,
+                r.table,
+                str(r.year or ""),
+                str(r.values or ""),
+                str(len(r.problems) or ""),
+                labels[r.status],
+                style=style,
+            )
         out.print(table)
     for r in results:
         if r.status == REFUSED:
-            err.print(f"[red]拒收[/] {r.message}", markup=True)
+            err.print(f"[red]拒收[/] {escape(r.message)}", markup=True)
         elif r.status == SKIPPED:
-            err.print(f"跳过 {r.message}")
+            err.plain(f"跳过 {r.message}")
         elif r.message:
-            out.print(f"{r.path.name}:{r.message}")
+            out.plain(f"{r.path.name}:{r.message}")
         for p in r.problems:
-            err.print(f"[yellow]无法读取[/] {p.message}", markup=True)
+            err.print(f"[yellow]无法读取[/] {escape(p.message)}", markup=True)
     n = {s: sum(1 for r in results if r.status == s) for s in (STORED, UNCHANGED, REFUSED, SKIPPED)}
     cells = sum(len(r.problems) for r in results)
-    out.print(
+    out.plain(
         f"共 {n[STORED] + n[UNCHANGED] + n[REFUSED]} 个文件:汇入 {n[STORED]},未变 {n[UNCHANGED]},"
         f"拒收 {n[REFUSED]};无法读取的单元格 {cells} 个"
         + (f";跳过非表格文件 {n[SKIPPED]} 个" if n[SKIPPED] else "")
@@ -355,7 +379,7 @@ def figures(
         else:
             _print_figures(fig)
         for code, why in fig.incomplete.items():
-            err.print(f"[red]无法汇总[/] {code} {prof.indicators[code].name}:{why}", markup=True)
+            err.print(f"[red]无法汇总[/] {escape(f'{code} {prof.indicators[code].name}:{why}')}", markup=True)
         if fig.incomplete:
             err.print(
                 f"有 {len(fig.incomplete)} 项指标因单元格无法读取而没有汇总数。请运行 carestats check 查看并改正。"
@@ -380,7 +404,9 @@ def _print_figures(fig) -> None:
     for col in ("代码", "指标名称", "单位", "全县"):
         table.add_column(col, justify="right" if col == "全县" else "left")
     for row in fig.rows():
-        table.add_row(row["指标代码"], row["指标名称"], row["计量单位"], row["全县"] or "[red]无法汇总[/]")
+        table.add_row(
+            row["指标代码"], row["指标名称"], row["计量单位"], row["全县"] or _styled("无法汇总", "red")
+        )
     out.print(table)
 
 
@@ -600,7 +626,7 @@ def check(
 
             written = annotate_returns(result, annotate)
             for note in written.skipped:
-                err.print(f"[yellow]注意[/] {note}", markup=True)
+                err.print(f"[yellow]注意[/] {escape(note)}", markup=True)
             err.print(f"已在 {annotate} 中写入 {len(written.written)} 个文件(原报表未改动)。")
         return result.exit_code
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from carestats.expr import round_half_up
 
@@ -158,7 +159,7 @@ def render_table(result: CheckResult, console: Console) -> None:
             kind = SEVERITY_TEXT[f.severity] + ("\n(无法审核)" if f.outcome == CANNOT else "")
             style = "red" if f.severity == ERROR else "yellow"
             table.add_row(
-                f"[{style}]{kind}[/]",
+                Text(kind, style=style),
                 f"{f.rule} {f.label}",
                 " ".join(f.codes),
                 f.where or "—",

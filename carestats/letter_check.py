@@ -682,6 +682,7 @@ def letter_findings(check: LetterCheck) -> list[Finding]:
 def render_letter_findings(check: LetterCheck, findings: Sequence[Finding], console: Any) -> None:
     """The letter's part of the human report: one table like the data's, then the count of figures."""
     from rich.table import Table
+    from rich.text import Text
 
     from carestats.findings import SEVERITY_TEXT
 
@@ -695,7 +696,7 @@ def render_letter_findings(check: LetterCheck, findings: Sequence[Finding], cons
             kind = SEVERITY_TEXT[f.severity] + ("(无法审核)" if f.outcome == CANNOT else "")
             style = "red" if f.severity == ERROR else "yellow"
             table.add_row(
-                f"[{style}]{kind}[/]", f"{f.rule} {f.label}", "、".join(f.codes), f.where, f.message
+                Text(kind, style=style), f"{f.rule} {f.label}", "、".join(f.codes), f.where, f.message
             )
         console.print(table)
     for note in check.notes:

@@ -74,6 +74,22 @@ def test_refused_file_exit_1_with_chinese_message(tmp_path):
     assert "Traceback" not in r.output
 
 
+def test_file_names_with_brackets_print_as_they_are(tmp_path):
+    # rich markup read “[draft]” and “[b]” as tags and dropped them from the name
+    bad = tmp_path / "[draft]大兴镇[b].xlsx"
+    bad.write_bytes(b"")
+    r = invoke("ingest", "--db", tmp_path / "c.db", bad)
+    assert r.exit_code == 1, r.output
+    assert "[draft]大兴镇[b].xlsx" in r.output and "空的" in r.output
+    values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
+    values["A13"] = "2000余"
+    path = write_table1(tmp_path / "[v2]大兴镇.xlsx", values=values)
+    r = invoke("ingest", "--db", tmp_path / "c.db", path)
+    assert r.exit_code == 1 and "[v2]大兴镇.xlsx 统计表!E18" in r.output
+    r = invoke("check", "--db", tmp_path / "c.db", "--year", "2025")
+    assert r.exit_code == 1 and "[v2]大兴镇.xlsx" in r.output and "错误" in r.output
+
+
 def test_unreadable_cell_lands_but_exits_1(tmp_path):
     values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     values["A13"] = "2000余"
