@@ -224,7 +224,7 @@ def _read_cfb(path: Path, data: bytes) -> Book:
         raise ReadError(
             path, "这是 PowerPoint 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet"
         )
-    return _read_calamine(path, "xls", None)
+    return _read_calamine(path, "xls", None, data=data)
 
 
 # --------------------------------------------------------------------------- zip (.xlsx, .xlsm, .ods)
@@ -260,13 +260,13 @@ def _read_zip(path: Path, limits: Limits, data: bytes) -> Book:
                 "not-a-spreadsheet",
             )
         if "content.xml" in names and "mimetype" in names:
-            return _read_calamine(path, "ods", None)
+            return _read_calamine(path, "ods", None, data=data)
         raise ReadError(
             path, "压缩包里没有工作簿", "请确认这是 Excel/WPS 表格文件(.xlsx)", "not-a-spreadsheet"
         )
     sheets = _zip_sheets(path, zf, names)
     big = {s.name for s in sheets if (s.max_row + 1) * (s.max_col + 1) > limits.max_cells}
-    return _read_calamine(path, "xlsx", sheets, sparse=big, package=zf)
+    return _read_calamine(path, "xlsx", sheets, sparse=big, package=zf, data=data)
 
 
 def _check_zip_sizes(path: Path, zf: Package | ZipfilePackage, limits: Limits) -> None:
@@ -389,6 +389,8 @@ def _read_calamine(
     path: Path,
     kind: str,
     zsheets: list[_ZipSheet] | None,
+    *,
+    data: bytes,
     sparse: set[str] | None = None,
     package: Package | ZipfilePackage | None = None,
 ) -> Book:
@@ -397,7 +399,8 @@ def _read_calamine(
     sparse = sparse or set()
     by_name = {s.name: s for s in zsheets or []}
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        # from the bytes already read: half the cost of calamine opening the file again
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types; the message decides
         raise _calamine_error(path, exc) from exc
     sheets: list[Sheet] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -140,6 +141,21 @@ def busy_timeout_ms() -> int:
         return BUSY_TIMEOUT_MS
 
 
+def _journal_wal(conn: sqlite3.Connection, busy_ms: int) -> None:
+    """Switch to WAL, waiting as long as any write would. SQLite answers “locked” at once, without its busy
+    wait, while another connection holds a lock on a store that is not yet in WAL mode: two carestats
+    started together on a new store would otherwise see one of them fail."""
+    deadline = time.monotonic() + busy_ms / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
 
@@ -165,7 +181,7 @@ class Store:
             busy_ms = busy_timeout_ms()
             conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _journal_wal(conn, busy_ms)
             conn.execute("PRAGMA synchronous = NORMAL")
             # A checkpoint (WAL → database, with fsyncs) every ~40 MB instead of every 4 MB: a batch of a
             # thousand returns then checkpoints once instead of ten times; closing checkpoints the rest.
@@ -175,6 +191,15 @@ class Store:
             # references with PRAGMA foreign_key_check after real ingests).
             store = cls(conn, path, busy_ms)
             store._migrate()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise StoreError(
+                    f"{path} 不是 carestats 数据库或已损坏({exc})。请用 --db 指定正确的数据库文件"
+                ) from exc
+            raise StoreError(
+                f"数据库 {path} 正被另一个程序使用,等待 {busy_ms // 1000} 秒后仍未释放。"
+                "请等对方完成(或关闭打开该文件的程序)后重新运行"
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{path} 不是 carestats 数据库或已损坏({exc})。请用 --db 指定正确的数据库文件"

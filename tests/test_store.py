@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from decimal import Decimal
 
 import pytest
@@ -25,6 +26,36 @@ def test_an_empty_sqlite_file_is_migrated_up(tmp_path):
     with Store.open(path) as s:
         assert s.schema_version() == SCHEMA_VERSION
         assert s.counts() == (0, 0)
+
+
+def _locked_new_store(path, seconds: float | None):
+    """Another connection writing to a store not yet in WAL mode (what a second carestats starting at the
+    same instant looks like); it lets go after ``seconds``."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE scratch (x)")
+    if seconds is not None:
+        threading.Timer(seconds, lambda: other.execute("COMMIT")).start()
+    return other
+
+
+def test_opening_a_store_waits_while_another_one_is_creating_it(tmp_path):
+    # SQLite refuses journal_mode=WAL at once, without waiting, while such a lock is held
+    path = tmp_path / "race.db"
+    _locked_new_store(path, 0.3)
+    with Store.open(path) as s:
+        assert s.schema_version() == SCHEMA_VERSION
+        assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_locked_past_the_timeout_is_busy_not_damaged(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARESTATS_BUSY_TIMEOUT_MS", "200")
+    path = tmp_path / "held.db"
+    other = _locked_new_store(path, None)
+    with pytest.raises(StoreError, match="正被另一个程序使用") as info:
+        Store.open(path)
+    assert "损坏" not in info.value.message
+    other.execute("COMMIT")
 
 
 def test_a_store_from_a_newer_carestats_is_refused(tmp_path):
