@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -273,10 +274,9 @@ class Store:
             )  # inside the write lock: a concurrent ingest may just have stored it
             if same is not None:
                 raise AlreadyStored(same)
-            keys = {(v[0], v[1]) for v in values if v[2] == "value"}
-            clashes = self._clashes(year, "value", keys)
-            totals = {(v[0], v[1], table) for v in values if v[2] == "total"}
-            clashes += self._clashes(year, "total", totals)
+            clashes = self._clashes(year, "value", values, table)
+            if any(v[2] == "total" for v in values):
+                clashes += self._clashes(year, "total", values, table)
             superseded: list[Submission] = []
             if clashes and not replace:
                 raise Conflict(clashes)
@@ -293,32 +293,37 @@ class Store:
                     (new_id, now, sub_id),
                 )
                 superseded.append(next(s for _u, _c, s in clashes if s.id == sub_id))
-            # multi-row INSERT … VALUES (…),(…): a third faster than executemany
+            # multi-row INSERT … VALUES (?1, …),(?1, …): a third faster than executemany, and the rows' fields
+            # are bound as they come (?1 is the new submission's id in every row)
             for k in range(0, len(values), ROWS_PER_INSERT):
                 chunk = values[k : k + ROWS_PER_INSERT]
-                self.conn.execute(_insert_values_sql(len(chunk)), [x for v in chunk for x in (new_id, *v)])
+                params = [new_id]
+                params.extend(chain.from_iterable(chunk))
+                self.conn.execute(_insert_values_sql(len(chunk)), params)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         return int(new_id), superseded
 
-    def _clashes(self, year: int, role: str, keys: set[tuple[str, ...]]) -> list[tuple[str, str, Submission]]:
-        """Active values of ``role`` for ``year`` whose key is in ``keys``.
+    def _clashes(
+        self, year: int, role: str, values: list[NewValue], table: str
+    ) -> list[tuple[str, str, Submission]]:
+        """Active values of ``role`` for ``year`` that the new ``values`` of that role would hold a second time.
 
         A value's key is (unit, code); a declared total's is (unit, code, table), since each table has its own 合计.
         """
-        if not keys:
+        units = sorted({v[0] for v in values if v[2] == role})
+        if not units:
             return []
-        units = sorted({k[0] for k in keys})
-        marks = ",".join("?" * len(units))
-        rows = self.conn.execute(
-            f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
-            f" WHERE v.unit IN ({marks}) AND s.year = ? AND s.status = 'active' AND v.role = ?",
-            (*units, year, role),
-        ).fetchall()
-        width = len(next(iter(keys)))
-        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7])[:width] in keys]
+        rows = self.conn.execute(_clash_sql(len(units)), (*units, year, role)).fetchall()
+        if not rows:
+            return []  # the usual case: nothing else holds these units' figures
+        if role == "value":
+            keys = {(v[0], v[1]) for v in values if v[2] == role}
+            return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1]) in keys]
+        keys3 = {(v[0], v[1], table) for v in values if v[2] == role}
+        return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7]) in keys3]
 
     # ------------------------------------------------------------------ reads
     def find_active_sha(self, sha256: str) -> Submission | None:
@@ -382,9 +387,18 @@ ROWS_PER_INSERT = 50  # 500 parameters a statement, far below any SQLite's limit
 
 @lru_cache(maxsize=64)
 def _insert_values_sql(rows: int) -> str:
+    # ?1 in every row; each plain ? takes the next number, so the parameters are the id, then the rows' fields
     return (
         "INSERT INTO vals (submission_id, unit, code, role, value, raw, problem, detail, sheet, cell) VALUES "
-        + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+        + ",".join(["(?1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    )
+
+
+@lru_cache(maxsize=256)
+def _clash_sql(units: int) -> str:
+    return (
+        f"SELECT DISTINCT v.unit, v.code, {_SUB_COLS} FROM vals v JOIN submissions s ON s.id = v.submission_id"
+        f" WHERE v.unit IN ({','.join('?' * units)}) AND s.year = ? AND s.status = 'active' AND v.role = ?"
     )
 
 

@@ -122,3 +122,35 @@ def test_many_values_land_whole_and_in_order(tmp_path):
         _add(s, "b.xlsx", "2", "县卫生健康局", "表二", values)
         got = s.active_values(2025)
     assert [(v.unit, v.value, v.cell) for v in got] == [(v.unit, Decimal(v.value), v.cell) for v in values]
+
+
+def _total(code, value):
+    return NewValue("合计", code, "total", value, value, None, None, "统计表", "C45")
+
+
+def test_clashes_are_per_unit_and_indicator_and_totals_per_table(tmp_path):
+    from carestats.store import Conflict
+
+    with Store.open(tmp_path / "a.db") as s:
+        _add(s, "a.xlsx", "1", "县卫生健康局", "表二", [_v("大兴镇", "H01", "10"), _total("H01", "10")])
+        # the same unit with other indicators, and the same 合计 code in another table: no clash
+        _add(s, "b.xlsx", "2", "大兴镇", "表一", [_v("大兴镇", "A01", "569")])
+        _add(s, "c.xlsx", "3", "县民政局", "表三", [_total("H01", "7")])
+        with pytest.raises(Conflict) as value_clash:
+            _add(
+                s,
+                "d.xlsx",
+                "4",
+                "县卫生健康局",
+                "表二",
+                [_v("大兴镇", "H01", "11"), _v("牛孔镇", "H01", "3")],
+            )
+        assert [(u, c, sub.file_name) for u, c, sub in value_clash.value.clashes] == [
+            ("大兴镇", "H01", "a.xlsx")
+        ]
+        with pytest.raises(Conflict) as total_clash:
+            _add(s, "e.xlsx", "5", "县卫生健康局", "表二", [_v("戈奎乡", "H01", "2"), _total("H01", "2")])
+        assert [(u, c, sub.file_name) for u, c, sub in total_clash.value.clashes] == [
+            ("合计", "H01", "a.xlsx")
+        ]
+        assert s.counts() == (3, 4)
