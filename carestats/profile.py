@@ -84,7 +84,7 @@ class Profile:
     _name_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _unit_index: list[tuple[str, str]] = field(default_factory=list, repr=False)
     _unit_by_label: dict[str, str] = field(default_factory=dict, repr=False)
-    _unit_lengths: list[int] = field(default_factory=list, repr=False)
+    _unit_lengths_by_first: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -167,7 +167,11 @@ class Profile:
         self._unit_by_label = {}
         for label, name in pairs:
             self._unit_by_label.setdefault(label, name)
-        self._unit_lengths = sorted({len(label) for label, _ in pairs if label}, reverse=True)
+        firsts: dict[str, set[int]] = {}
+        for label, _name in pairs:
+            if label:
+                firsts.setdefault(label[0], set()).add(len(label))
+        self._unit_lengths_by_first = {ch: sorted(ls, reverse=True) for ch, ls in firsts.items()}
 
     # ------------------------------------------------------------------ lookups
     def codes_for_name(self, key: str) -> list[str]:
@@ -189,15 +193,24 @@ class Profile:
     def units_mentioned(self, text: str) -> list[str]:
         """Every unit a free text (title, file name) mentions, longest spelling first, without overlaps."""
         s = squash(text)
+        by_label = self._unit_by_label
+        lengths = self._unit_lengths_by_first
+        hits: list[
+            tuple[int, int, str]
+        ] = []  # (-length, start, unit): the longest spellings claim text first
+        for start, ch in enumerate(s):
+            for length in lengths.get(ch, ()):  # only the lengths of spellings that start with this character
+                name = by_label.get(s[start : start + length])
+                if name is not None:
+                    hits.append((-length, start, name))
         found: list[str] = []
         taken = [False] * len(s)
-        for length in self._unit_lengths:  # longest spelling first; a dict lookup per position
-            for start in range(len(s) - length + 1):
-                name = self._unit_by_label.get(s[start : start + length])
-                if name is not None and not any(taken[start : start + length]):
-                    taken[start : start + length] = [True] * length
-                    if name not in found:
-                        found.append(name)
+        for neg, start, name in sorted(hits):
+            length = -neg
+            if not any(taken[start : start + length]):
+                taken[start : start + length] = [True] * length
+                if name not in found:
+                    found.append(name)
         return found
 
     def townships(self) -> list[str]:

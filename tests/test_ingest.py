@@ -392,3 +392,15 @@ def test_an_error_cell_is_a_located_problem(store, profile, tmp_path):
     assert r.status == STORED
     [p] = r.problems
     assert (p.cell, p.code, p.problem, p.raw) == ("E15", "A10", "error-value", "#DIV/0!")
+
+
+def test_units_mentioned_longest_spelling_first_without_overlaps(profile):
+    # “绿春县民政局” is one unit, not also 民政局 inside it; “大黑山镇” is not also 大黑山
+    assert profile.units_mentioned("绿春县民政局关于大黑山镇和牛孔乡的报告") == [
+        "县民政局",
+        "大黑山镇",
+        "牛孔镇",
+    ]
+    assert profile.units_mentioned("大兴 镇2025年统计表(平河)") == ["大兴镇", "平河镇"]
+    assert profile.units_mentioned("县卫健局转来的表") == ["县卫生健康局"]
+    assert profile.units_mentioned("2025年一老一小统计表") == []
