@@ -83,6 +83,11 @@ class Expression:
 
     def __init__(self, source: str, known_codes: Mapping[str, object] | set[str], *, boolean: bool = True):
         self.source = source.strip()
+        # a node's source text and codes never change: worked out once, not at every one of a province's
+        # hundreds of thousands of evaluations (keyed by id: the tree, kept in self._tree, keeps them alive)
+        self._texts: dict[int, str] = {}
+        self._node_codes: dict[int, tuple[str, ...]] = {}
+        self._constants: dict[int, Decimal] = {}
         if not self.source:
             raise ExprError("表达式为空")
         try:
@@ -104,7 +109,10 @@ class Expression:
 
     # ---------------------------------------------------------------- validation
     def _text(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.source, node) or ""
+        text = self._texts.get(id(node))
+        if text is None:
+            text = self._texts[id(node)] = ast.get_source_segment(self.source, node) or ""
+        return text
 
     def _check(self, node: ast.AST, codes: list[str]) -> str:
         """Return "num" or "bool" for the node, or raise ExprError for anything off the whitelist."""
@@ -193,13 +201,19 @@ class Expression:
             return self._eval(self._tree, env, [])
 
     def _codes_in(self, node: ast.AST) -> tuple[str, ...]:
-        return tuple(
-            dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self._known)
-        )
+        codes = self._node_codes.get(id(node))
+        if codes is None:
+            codes = self._node_codes[id(node)] = tuple(
+                dict.fromkeys(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self._known)
+            )
+        return codes
 
     def _eval(self, node: ast.AST, env: Mapping[str, Decimal | None], out: list[Comparison]):  # noqa: C901
         if isinstance(node, ast.Constant):
-            return Decimal(self._text(node))
+            constant = self._constants.get(id(node))
+            if constant is None:
+                constant = self._constants[id(node)] = Decimal(self._text(node))
+            return constant
         if isinstance(node, ast.Name):
             value = env[node.id]
             assert value is not None
