@@ -23,7 +23,7 @@ from carestats.values import PROBLEM_TITLES, decimal_text
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
 
 
-@dataclass
+@dataclass(slots=True)
 class CellProblem:
     """A value cell that could not be read; the file still lands so that check can show all problems."""
 
@@ -41,8 +41,10 @@ class CellProblem:
         return f"{self.file} {self.sheet}!{self.cell}({self.unit} {self.code}):{self.detail}"
 
 
-@dataclass
+@dataclass(slots=True)
 class FileResult:
+    """What became of one file (slots: a province-wide batch keeps one for each of thousands of files)."""
+
     path: Path
     status: str
     message: str = ""
