@@ -14,14 +14,50 @@ from typing import Annotated
 
 import typer
 import typer._click.exceptions as click_exc
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from carestats import __version__
 from carestats.errors import CarestatsError, UsageError
 
+# The words the vendored click writes into every help page, and how a clerk reads them.
+_HELP_HEADINGS = {"Options:": "选项:", "Arguments:": "参数:", "Commands:": "命令:"}
+_HELP_PHRASES = (
+    ("Show this message and exit.", "显示本帮助并退出。"),
+    ("[required]", "[必填]"),
+    ("[env var:", "[环境变量:"),
+    ("[default:", "[默认:"),
+    ("[OPTIONS]", "[选项]"),
+    ("COMMAND [ARGS]...", "命令 [参数]..."),
+)
+
+
+def chinese_help(text: str) -> str:
+    """A help page with click's English headings and notes in Chinese (headings only as whole lines, so
+    that nothing the commands' own help says is touched)."""
+    lines = []
+    for line in text.split("\n"):
+        if line.startswith("Usage: "):
+            line = "用法: " + line[len("Usage: ") :]
+        lines.append(_HELP_HEADINGS.get(line, line))
+    text = "\n".join(lines)
+    for english, chinese in _HELP_PHRASES:
+        text = text.replace(english, chinese)
+    return text
+
+
+class ChineseCommand(TyperCommand):
+    """A Typer command whose help page reads in Chinese."""
+
+    def get_help(self, ctx) -> str:  # type: ignore[no-untyped-def]
+        return chinese_help(super().get_help(ctx))
+
 
 class ChineseGroup(TyperGroup):
-    """Typer's command group, with usage errors told in Chinese (the vendored click prints English)."""
+    """Typer's command group, with usage errors and the help page told in Chinese (the vendored click
+    prints English)."""
+
+    def get_help(self, ctx) -> str:  # type: ignore[no-untyped-def]
+        return chinese_help(super().get_help(ctx))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         if not standalone_mode:
@@ -231,7 +267,7 @@ def _pick_year(store, year: int | None) -> int:
 
 
 # --------------------------------------------------------------------------- ingest
-@app.command()
+@app.command(cls=ChineseCommand)
 def ingest(
     paths: Annotated[
         list[Path], typer.Argument(help="报表文件或文件夹(会查找子文件夹),可写多个。", show_default=False)
@@ -334,7 +370,7 @@ def _print_ingest(results) -> None:
 
 
 # --------------------------------------------------------------------------- figures
-@app.command()
+@app.command(cls=ChineseCommand)
 def figures(
     db: DbOpt = None,
     profile: ProfileOpt = None,
@@ -411,7 +447,7 @@ def _print_figures(fig) -> None:
 
 
 # --------------------------------------------------------------------------- report
-@app.command()
+@app.command(cls=ChineseCommand)
 def report(
     spec: Annotated[
         Path, typer.Argument(help="答复函说明文件(.toml),如 data/examples/letters/2025-57.toml。")
@@ -472,7 +508,7 @@ def report(
 
 
 # --------------------------------------------------------------------------- form
-@app.command()
+@app.command(cls=ChineseCommand)
 def form(
     year: YearOpt = None,
     output: Annotated[
@@ -524,7 +560,7 @@ def form(
 
 
 # --------------------------------------------------------------------------- check
-@app.command()
+@app.command(cls=ChineseCommand)
 def check(
     db: DbOpt = None,
     profile: ProfileOpt = None,
@@ -634,7 +670,7 @@ def check(
 
 
 # --------------------------------------------------------------------------- init
-@app.command()
+@app.command(cls=ChineseCommand)
 def init(
     directory: Annotated[Path, typer.Argument(help="新配置目录(不存在或为空)。", show_default=False)],
     debug: DebugOpt = False,

@@ -163,3 +163,14 @@ def test_usage_errors_are_told_in_chinese_with_exit_2():
         p = subprocess.run([sys.executable, "-m", "carestats", *args], capture_output=True, text=True)
         assert p.returncode == 2, (args, p.stderr)
         assert words in p.stderr and "用法错误" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_help_pages_read_in_chinese():
+    english = ("Usage:", "Options:", "Arguments:", "Commands:", "Show this message", "[required]", "env var")
+    for args in ([], ["--help"], ["ingest", "--help"], ["report", "-h"], ["check", "--help"]):
+        p = subprocess.run([sys.executable, "-m", "carestats", *args], capture_output=True, text=True)
+        assert p.returncode == 0, (args, p.stderr)
+        assert p.stdout.startswith("用法: ") and "选项:" in p.stdout, (args, p.stdout)
+        assert not [w for w in english if w in p.stdout], (args, p.stdout)
+    p = subprocess.run([sys.executable, "-m", "carestats", "ingest", "-h"], capture_output=True, text=True)
+    assert "参数:" in p.stdout and "[必填]" in p.stdout and "[环境变量: CARESTATS_DB]" in p.stdout
