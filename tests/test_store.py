@@ -154,3 +154,23 @@ def test_clashes_are_per_unit_and_indicator_and_totals_per_table(tmp_path):
             ("合计", "H01", "a.xlsx")
         ]
         assert s.counts() == (3, 4)
+
+
+def test_a_clash_is_found_among_thousands_of_units(tmp_path):
+    # the units are looked up a few hundred at a time (SQLite bounds the parameters of a statement)
+    from carestats.store import UNITS_PER_QUERY, Conflict
+
+    many = [_v(f"单位{i:05d}", "H01", str(i)) for i in range(2 * UNITS_PER_QUERY + 200)]
+    with Store.open(tmp_path / "a.db") as s:
+        _add(s, "a.xlsx", "1", "县卫生健康局", "表二", many)
+        late = many[-1]
+        with pytest.raises(Conflict) as clash:
+            _add(
+                s,
+                "b.xlsx",
+                "2",
+                "县卫生健康局",
+                "表二",
+                [_v("新单位", "H01", "1"), _v(late.unit, "H01", "9")],
+            )
+        assert [(u, c) for u, c, _sub in clash.value.clashes] == [(late.unit, "H01")]
