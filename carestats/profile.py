@@ -195,9 +195,8 @@ class Profile:
         s = squash(text)
         by_label = self._unit_by_label
         lengths = self._unit_lengths_by_first
-        hits: list[
-            tuple[int, int, str]
-        ] = []  # (-length, start, unit): the longest spellings claim text first
+        # (-length, start, unit) of every spelling found: sorted, the longest spellings claim the text first
+        hits: list[tuple[int, int, str]] = []
         for start, ch in enumerate(s):
             for length in lengths.get(ch, ()):  # only the lengths of spellings that start with this character
                 name = by_label.get(s[start : start + length])
