@@ -385,6 +385,9 @@ def _xml_unescape(s: str) -> str:
 
 
 # --------------------------------------------------------------------------- calamine
+_HAND_OVER_BYTES = 4 * 1024 * 1024
+
+
 def _read_calamine(
     path: Path,
     kind: str,
@@ -399,8 +402,12 @@ def _read_calamine(
     sparse = sparse or set()
     by_name = {s.name: s for s in zsheets or []}
     try:
-        # from the bytes already read: half the cost of calamine opening the file again
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        # A return of a few kilobytes is handed over from the bytes already read (half the cost of calamine
+        # opening the file again); calamine copies them, so a big file is left to calamine's own reader.
+        if len(data) <= _HAND_OVER_BYTES:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        else:
+            wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types; the message decides
         raise _calamine_error(path, exc) from exc
     sheets: list[Sheet] = []

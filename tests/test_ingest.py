@@ -404,3 +404,22 @@ def test_units_mentioned_longest_spelling_first_without_overlaps(profile):
     assert profile.units_mentioned("大兴 镇2025年统计表(平河)") == ["大兴镇", "平河镇"]
     assert profile.units_mentioned("县卫健局转来的表") == ["县卫生健康局"]
     assert profile.units_mentioned("2025年一老一小统计表") == []
+
+
+def test_a_big_workbook_is_read_by_path_and_gives_the_same_values(store, profile, tmp_path):
+    # over 4 MB (here a 5 MB picture in the package) calamine opens the file itself instead of a copy of it
+    import os
+    import zipfile
+
+    from carestats.reader import _HAND_OVER_BYTES
+
+    small = write_table1(tmp_path / "small.xlsx")
+    big = tmp_path / "大兴镇2025年一老一小统计表.xlsx"
+    with zipfile.ZipFile(small) as zin, zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info.filename))
+        zout.writestr(zipfile.ZipInfo("xl/media/image1.png"), os.urandom(5 * 1024 * 1024))
+    assert big.stat().st_size > _HAND_OVER_BYTES
+    r = ingest_one(store, profile, big)
+    assert (r.status, r.filer, r.values) == (STORED, "大兴镇", 29)
+    assert_unit_matches(store, "大兴镇")
