@@ -350,11 +350,19 @@ def test_hidden_copy_sheet_is_ignored_but_two_visible_returns_are_refused(store,
     assert r.status == REFUSED and "统计表 (2)" in r.message
 
 
-def test_worker_pool_gives_the_same_store_as_one_process(profile, tmp_path, monkeypatch):
+@pytest.mark.parametrize("start", ["fork", "spawn"])  # spawn: how Windows starts the workers
+def test_worker_pool_gives_the_same_store_as_one_process(profile, tmp_path, monkeypatch, start):
+    import multiprocessing
+
     import carestats.ingest as ingest_mod
     from carestats.store import Store
 
+    if start not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{start} is not available on this platform")
     monkeypatch.setattr(ingest_mod, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(ingest_mod, "POOL_MIN_FILES_SPAWN", 2)
+    monkeypatch.setattr(ingest_mod, "START_METHOD", start)
+    pooled = _count_pool_batches(monkeypatch)
     folder = tmp_path / "returns"
     folder.mkdir()
     for unit in TOWNSHIPS:
@@ -372,6 +380,40 @@ def test_worker_pool_gives_the_same_store_as_one_process(profile, tmp_path, monk
             )
     assert contents[0] == contents[1]
     assert [st for _n, st, _m in contents[0][0]].count(REFUSED) == 1
+    assert pooled == [len(TOWNSHIPS) + 1]  # workers=2 went through worker processes, workers=1 did not
+
+
+def _count_pool_batches(monkeypatch) -> list[int]:
+    """The sizes of the batches handed to a worker pool (the parent's side of Pool.imap)."""
+    import multiprocessing.pool
+
+    batches: list[int] = []
+    real_imap = multiprocessing.pool.Pool.imap
+
+    def imap(self, func, iterable, chunksize=1):
+        items = list(iterable)
+        batches.append(len(items))
+        return real_imap(self, func, items, chunksize)
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "imap", imap)
+    return batches
+
+
+def test_spawned_workers_only_for_big_batches(profile, tmp_path, monkeypatch):
+    # spawning a worker costs a new Python; a batch of a hundred returns is read faster in one process
+    import carestats.ingest as ingest_mod
+    from carestats.store import Store
+
+    monkeypatch.setattr(ingest_mod, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(ingest_mod, "START_METHOD", "spawn")
+    pooled = _count_pool_batches(monkeypatch)
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for unit in TOWNSHIPS[:3]:
+        write_table1(folder / f"{unit}.xlsx", unit)
+    with Store.open(tmp_path / "s.db") as s:
+        assert [r.status for r in ingest_paths(s, profile, [folder], workers=2)] == [STORED] * 3
+    assert pooled == []
 
 
 def test_an_error_cell_is_a_located_problem(store, profile, tmp_path):
