@@ -294,11 +294,10 @@ def verify_form(profile: Profile, form: WrittenForm) -> None:
         raise ProfileError(
             f"生成的报表 {form.path.name} 汇入时无法识别:{prep.message}。请检查配置文件 {FORM_FILE} 中的标题和文字。"
         )
-    ret = prep
-    found = {(v[0], v[1]): v[8] for v in ret.values}  # (unit, code) → cell
-    if (ret.table, ret.filer, ret.year) != (job.table.id, job.unit.name, job.year) or found != form.cells:
+    found = {(v[0], v[1]): v[8] for v in prep.values}  # (unit, code) → cell
+    if (prep.table, prep.filer, prep.year) != (job.table.id, job.unit.name, job.year) or found != form.cells:
         raise ProfileError(
-            f"生成的报表 {form.path.name} 汇入时读成了{ret.filer} {ret.year}年{ret.table}"
+            f"生成的报表 {form.path.name} 汇入时读成了{prep.filer} {prep.year}年{prep.table}"
             f"({len(found)} 个数值格,应为{job.unit.name} {job.year}年{job.table.id}、{len(form.cells)} 个)。"
             f"请检查配置文件 {FORM_FILE} 中的标题和文字。"
         )

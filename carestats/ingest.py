@@ -221,11 +221,21 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
 
 
 def collect(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files to ingest, and notes for files skipped in folders (not spreadsheets)."""
+    """Files to ingest, and notes for what is not read: files in folders that are not spreadsheets, named files
+    that do not exist, folders that cannot be listed."""
     files: list[Path] = []
     skipped: list[FileResult] = []
-    for path, explicit in iter_files(list(paths)):
-        if not path.exists():
+    for path, explicit, unlisted in iter_files(list(paths)):
+        if unlisted is not None:
+            skipped.append(
+                FileResult(
+                    path,
+                    REFUSED,
+                    f"{path}:无法打开这个文件夹({unlisted}),其中的报表没有汇入。请检查文件夹的访问权限后重新汇入",
+                    code="unreadable-folder",
+                )
+            )
+        elif explicit and not path.exists():  # a file found in a folder exists: no second look
             skipped.append(FileResult(path, REFUSED, f"{path}:文件不存在。请检查路径", code="missing"))
         elif explicit or path.suffix.lower() in SPREADSHEET_SUFFIXES:
             files.append(path)

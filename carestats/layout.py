@@ -428,14 +428,7 @@ def _read_rows_layout(
         if not ind.parent and not name_txt.startswith("其中"):
             parent = code
         unit_text = (own[unit_col] if unit_col < width else "") if unit_col is not None else None
-        parsed = parse_value(
-            value_cell,
-            ind,
-            unit_text,
-            formula=sheet.formula_cells.get(addr) if blank else None,
-            error=sheet.error_cells.get(addr) if blank else None,
-        )
-        found.append((code, i, parsed, addr))
+        found.append((code, i, _parse_cell(sheet, value_cell, addr, blank, ind, unit_text), addr))
     if errors:
         raise LayoutError(
             f"{file_name}:有 {len(errors)} 行无法对应到指标,文件未汇入:\n  "
@@ -451,9 +444,15 @@ def _read_rows_layout(
 
 
 def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) -> Parsed:
-    addr = sheet.addr(i, j)
     cell = sheet.get(i, j)
-    blank = _is_blank(cell)  # calamine shows uncached formulas and error cells empty
+    return _parse_cell(sheet, cell, sheet.addr(i, j), _is_blank(cell), ind, unit_text)
+
+
+def _parse_cell(
+    sheet: Sheet, cell: object, addr: str, blank: bool, ind: Indicator, unit_text: str | None
+) -> Parsed:
+    """Parse a value cell; only an empty one is looked up in the sheet's XML, because calamine shows
+    formulas saved without a result and error cells as empty."""
     return parse_value(
         cell,
         ind,

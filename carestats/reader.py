@@ -552,8 +552,10 @@ def _calamine_error(path: Path, exc: Exception) -> ReadError:
     )
 
 
-def iter_files(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
-    """Files under the given paths, recursively, sorted as paths sort; (path, named_explicitly).
+def iter_files(paths: list[Path]) -> Iterator[tuple[Path, bool, str | None]]:
+    """Files under the given paths, recursively, sorted as paths sort: (path, named_explicitly, why a folder
+    could not be listed or None). A folder that cannot be listed is reported, never passed over in silence:
+    the returns in it would be missing from the county's figures.
 
     ``os.scandir`` and string keys rather than ``rglob`` and ``Path`` comparisons: a province's folder holds
     thousands of returns, and listing them should cost nothing next to reading them.
@@ -561,23 +563,26 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
     fold = os.name == "nt"  # Windows compares paths without case, as Path does there
     for p in paths:
         if p.is_dir():
-            found: list[tuple[tuple[str, ...], str]] = []
+            found: list[tuple[tuple[str, ...], str, str | None]] = []
             _walk(str(p), (), found, fold)
             found.sort()
-            for _key, f in found:
-                yield Path(f), False
+            for _key, f, why in found:
+                yield Path(f), False, why
         else:
-            yield p, True
+            yield p, True, None
 
 
-def _walk(folder: str, key: tuple[str, ...], out: list[tuple[tuple[str, ...], str]], fold: bool) -> None:
+def _walk(
+    folder: str, key: tuple[str, ...], out: list[tuple[tuple[str, ...], str, str | None]], fold: bool
+) -> None:
     try:
         entries = list(os.scandir(folder))
-    except OSError:
-        return  # an unreadable sub-folder holds nothing we could read either
+    except OSError as exc:
+        out.append((key, folder, exc.strerror or str(exc)))
+        return
     for e in entries:
         part = (e.name.casefold() if fold else e.name,)
         if e.is_dir(follow_symlinks=False):
             _walk(e.path, key + part, out, fold)
         elif not e.name.startswith(("~$", ".")) and e.is_file():
-            out.append((key + part, e.path))
+            out.append((key + part, e.path, None))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from carestats.figures import compute_figures
-from carestats.ingest import REFUSED, STORED, UNCHANGED, ingest_paths
+from carestats.ingest import REFUSED, STORED, UNCHANGED, exit_code, ingest_paths
 from carestats.reader import open_book
 from tests.workbooks import EXAMPLES, TOWNSHIPS, expected_2025, write_table1, write_table2, write_wide_table1
 
@@ -465,3 +465,28 @@ def test_a_big_workbook_is_read_by_path_and_gives_the_same_values(store, profile
     r = ingest_one(store, profile, big)
     assert (r.status, r.filer, r.values) == (STORED, "大兴镇", 29)
     assert_unit_matches(store, "大兴镇")
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_passed_over(store, profile, tmp_path, monkeypatch):
+    import os
+
+    folder = tmp_path / "returns"
+    locked = folder / "牛孔镇"
+    locked.mkdir(parents=True)
+    write_table1(folder / "大兴镇.xlsx")
+    write_table1(locked / "牛孔镇.xlsx", "牛孔镇")
+    real_scandir = os.scandir
+
+    def scandir(path):  # as a folder without read permission answers (the tests run as root)
+        if str(path) == str(locked):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    results = ingest_paths(store, profile, [folder])
+    # notes on what was not read come first, then the files; the run ends with exit code 1
+    assert [(r.path.name, r.status) for r in results] == [("牛孔镇", REFUSED), ("大兴镇.xlsx", STORED)]
+    assert exit_code(results) == 1
+    refused = results[0]
+    assert refused.code == "unreadable-folder" and str(locked) in refused.message
+    assert "Permission denied" in refused.message and "没有汇入" in refused.message
