@@ -129,50 +129,52 @@ def _fill_merges(sheet: Sheet) -> dict[tuple[int, int], tuple[int, int]]:
 class _Grid:
     """Sheet text with merged ranges filled from their anchors (for labels only, never for numbers).
 
-    Each cell is normalised once, when the grid is built: detection looks at the same rows many times.
+    A row is normalised once, the first time it is asked for: detection looks at the same rows many times,
+    and a return that follows a known template (see ``_follow_plans``) never asks for most of its rows.
     """
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
         self.n = len(sheet.rows)
-        sq = squash  # hot: every cell of every return passes here once
-        self._raw = raw = [
-            [
-                sq(v) if type(v) is str else ("" if v is None else str(v) if type(v) is float else _text(v))
-                for v in row
-            ]
-            for row in sheet.rows
-        ]
-        if not sheet.merged:
-            self._rows = raw  # nothing to fill: labels are the cells' own text
-            return
-        rows = [list(row) for row in raw]
-        for (i, j), (ai, aj) in _fill_merges(sheet).items():
-            row = rows[i]
-            if j >= len(row):
-                row.extend([""] * (j + 1 - len(row)))
-            anchor = rows[ai]
-            row[j] = anchor[aj] if aj < len(anchor) else ""
-        self._rows = rows
+        self._raw: list[list[str] | None] = [None] * self.n
+        self._filled: dict[int, list[str]] = {}  # rows that a merged range writes into
+        if sheet.merged:
+            filled = self._filled
+
+            def row_of(i: int) -> list[str]:
+                row = filled.get(i)
+                if row is None:
+                    row = filled[i] = list(self.cell_texts(i))
+                return row
+
+            for (i, j), (ai, aj) in _fill_merges(sheet).items():
+                row = row_of(i)
+                if j >= len(row):
+                    row.extend([""] * (j + 1 - len(row)))
+                anchor = row_of(ai)
+                row[j] = anchor[aj] if aj < len(anchor) else ""
 
     def label(self, i: int, j: int) -> str:
-        row = self._rows[i]
-        return row[j] if j < len(row) else ""
-
-    def cell_text(self, i: int, j: int) -> str:
-        """The cell's own text, without merge filling: what a clerk typed in that very cell."""
-        row = self._raw[i]
+        row = self.texts(i)
         return row[j] if j < len(row) else ""
 
     def cell_texts(self, i: int) -> list[str]:
         """A row's own cell texts, without merge filling."""
-        return self._raw[i]
+        row = self._raw[i]
+        if row is None:
+            sq = squash  # hot: every cell of every row read passes here once
+            row = self._raw[i] = [
+                sq(v) if type(v) is str else ("" if v is None else str(v) if type(v) is float else _text(v))
+                for v in self.sheet.rows[i]
+            ]
+        return row
 
     def width(self, i: int) -> int:
-        return len(self._rows[i])
+        return len(self.texts(i))
 
     def texts(self, i: int) -> list[str]:
-        return self._rows[i]
+        row = self._filled.get(i)
+        return self.cell_texts(i) if row is None else row
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -374,23 +376,119 @@ def _read_rows_layout(
         years.append((vyear, f"数值列表头({sheet.name}!{sheet.addr(hrow, vcol)})"))
     year = _identify_year(years, year_opt, file_name)
 
+    key = (hrow, tuple(headers), grid.n, tuple(sheet.merged))
+    found = _follow_plans(key, sheet, vcol, profile)
+    if found is None:
+        found = _scan_rows(grid, hrow, (col["code"], col["name"], col["unit"], vcol), key, profile, file_name)
+    table = _table_for([c for c, *_ in found], meta, profile, file_name)
+    filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
+    records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
+    return SheetReturn(sheet.name, table, filer, year, "rows", records)
+
+
+# The rows of a return as one template lays them out, learnt from one return and followed by the next ones
+# of the same template: a province distributes one form, so most of a batch repeats the first return's
+# labels cell for cell and differs only in its figures, title and 填报单位. Following a plan compares each
+# row's cells, all but the value cell, with the template's (and the few conditions on the value cell that
+# could change how the row is read); any difference and the return is read row by row as any other. The
+# result is the same either way (tests read returns both ways); only the work differs.
+_VALUE, _SECTION, _BLANK, _STOP = range(4)
+_PLANS: dict[tuple, list[tuple[Profile, list[tuple]]]] = {}
+_PLAN_KEYS = 64  # templates remembered by one process
+_PLANS_PER_KEY = 8  # variants of a template (e.g. money in 元 or in 万元) under the same header
+
+
+def _follow_plans(key: tuple, sheet: Sheet, vcol: int, profile: Profile) -> list | None:
+    """The value rows of the sheet read by a remembered plan of its template, or None when none fits."""
+    plans = _PLANS.get(key)
+    if not plans or not sheet.rows or sheet.row_numbers[-1] != len(sheet.rows) - 1:
+        return None
+    for known, steps in plans:
+        if known is not profile:
+            continue
+        found = _follow(steps, sheet, vcol)
+        if found is not None:
+            return found
+    return None
+
+
+def _follow(steps: list[tuple], sheet: Sheet, vcol: int) -> list | None:
+    rows = sheet.rows
+    found = []
+    after = vcol + 1
+    for i, left, right, kind, step in steps:
+        row = rows[i]
+        if row[:vcol] != left or row[after:] != right:
+            return None
+        value = row[vcol] if vcol < len(row) else ""
+        if kind == _VALUE:
+            code, ind, unit_text, addr = step
+            found.append((code, i, _parse_cell(sheet, value, addr, _is_blank(value), ind, unit_text), addr))
+        elif kind == _SECTION:  # a section row stays one only with nothing in its value cell
+            if not _is_blank(value) or step in sheet.formula_cells:
+                return None
+        elif kind == _BLANK:  # an empty row stays empty: its value cell too
+            if value is not None and (type(value) is not str or squash(value)):
+                return None
+    return found
+
+
+def _remember(key: tuple, profile: Profile, steps: list[tuple]) -> None:
+    if key not in _PLANS and len(_PLANS) >= _PLAN_KEYS:
+        _PLANS.clear()
+    plans = _PLANS.setdefault(key, [])
+    plans.insert(0, (profile, steps))
+    del plans[_PLANS_PER_KEY:]
+
+
+def _plannable(sheet: Sheet, vcol: int) -> bool:
+    """Whether a plan can tell every row from the cells it compares: rows numbered 0…n-1 (not a sparse
+    sheet), and no merged range anchored in the value column (it would show a value in the rows below).
+    A range anchored above the header shows its text in the header row too, which the plan's key holds."""
+    if not sheet.rows or sheet.row_numbers[-1] != len(sheet.rows) - 1:
+        return False
+    return all(c0 != vcol for _r0, c0, _r1, _c1 in sheet.merged)
+
+
+def _scan_rows(
+    grid: _Grid,
+    hrow: int,
+    cols: tuple[int | None, int | None, int | None, int],
+    plan_key: tuple,
+    profile: Profile,
+    file_name: str,
+) -> list[tuple[str, int, Parsed, str]]:
+    """Read the rows under the header one by one, and remember them as a plan for the next return."""
+    sheet = grid.sheet
+    code_col, name_col, unit_col, vcol = cols
+    # A plan records every row read with the cells it was read from. A row whose reading could depend on its
+    # value cell's text is not recorded (the return is then read row by row every time), nor is a label
+    # that is not text: 1 == 1.0 == True compare equal but read differently.
+    steps: list[tuple] | None = [] if _plannable(sheet, vcol) else None
+    label_cols = [c for c in (code_col, name_col, unit_col) if c is not None]
+    after = vcol + 1
     found: list[tuple[str, int, Parsed, str]] = []  # code, row index, parsed, cell
     errors: list[str] = []
     parent: str | None = None
     seen: dict[str, str] = {}
-    # hot loop (every row of every return): plain locals, the value column's letter computed once
-    code_col, name_col, unit_col = col["code"], col["name"], col["unit"]
+    # hot loop (every row of a return without a plan): plain locals, the value column's letter computed once
     vletter = col_letter(vcol)
     indicators = profile.indicators
     for i in range(hrow + 1, grid.n):
-        first = next(filter(None, grid.texts(i)), "")  # the first non-empty text, at C speed
+        texts = grid.texts(i)
+        first = next(filter(None, texts), "")  # the first non-empty text, at C speed
+        row = sheet.rows[i]
+        if steps is not None:
+            if first and not any(texts[:vcol]):
+                steps = None  # the first text of the row is in or after the value column
+            elif not first or first.startswith(FOOTER_PREFIXES):
+                steps.append((i, row[:vcol], row[after:], _STOP if first else _BLANK, None))
         if not first:
             continue
         if first.startswith(FOOTER_PREFIXES):
             break
         own = grid.cell_texts(i)
         width = len(own)
-        row = sheet.rows[i]
         code_txt = own[code_col] if code_col is not None and code_col < width else ""
         name_txt = own[name_col] if name_col is not None and name_col < width else ""
         value_cell = row[vcol] if vcol < len(row) else ""
@@ -398,6 +496,8 @@ def _read_rows_layout(
         blank = _is_blank(value_cell)  # calamine shows uncached formulas and error cells empty
         if not code_txt and not name_txt:
             if blank and addr not in sheet.formula_cells:
+                if steps is not None:
+                    steps.append((i, row[:vcol], row[after:], _SECTION, addr))
                 continue  # a section row (一、老年人关爱服务) or a note: no value to lose
             errors.append(f"{sheet.name}!{addr} 有数值“{value_cell}”,但这一行没有指标名称或代码")
             continue
@@ -429,6 +529,11 @@ def _read_rows_layout(
             parent = code
         unit_text = (own[unit_col] if unit_col < width else "") if unit_col is not None else None
         found.append((code, i, _parse_cell(sheet, value_cell, addr, blank, ind, unit_text), addr))
+        if steps is not None:
+            if any(c < len(row) and row[c] is not None and type(row[c]) is not str for c in label_cols):
+                steps = None
+            else:
+                steps.append((i, row[:vcol], row[after:], _VALUE, (code, ind, unit_text, addr)))
     if errors:
         raise LayoutError(
             f"{file_name}:有 {len(errors)} 行无法对应到指标,文件未汇入:\n  "
@@ -437,10 +542,9 @@ def _read_rows_layout(
         )
     if not found:
         raise LayoutError(f"{file_name}:工作表“{sheet.name}”表头下面没有任何指标行")
-    table = _table_for([c for c, *_ in found], meta, profile, file_name)
-    filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
-    records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
-    return SheetReturn(sheet.name, table, filer, year, "rows", records)
+    if steps is not None:
+        _remember(plan_key, profile, steps)
+    return found
 
 
 def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) -> Parsed:
