@@ -16,7 +16,8 @@ import zlib
 from typing import NamedTuple
 
 _EOCD = struct.Struct("<4s4H2LH")  # end of central directory, 22 bytes
-_CDIR = struct.Struct("<4s4B4HL2L5H2L")  # central directory entry, 46 bytes
+# a central directory entry (46 bytes): signature, flags, method, crc, sizes, name/extra/comment lengths, offset
+_CDIR_FIELDS = struct.Struct("<4s4xHH4xLLLHHH8xL")
 _LOCAL = struct.Struct("<4s2B4HL2L2H")  # local file header, 30 bytes
 
 
@@ -58,18 +59,31 @@ class Package:
             raise RuntimeError(f"File {name!r} is encrypted, password required for extraction")
         if m.method not in (0, 8):
             return self._zipfile().read(name)  # bzip2/lzma: rare; zipfile knows them
-        data = self._data
-        if data[m.offset : m.offset + 4] != b"PK\x03\x04" or m.offset + _LOCAL.size > len(data):
-            raise zipfile.BadZipFile(f"bad local header for {name!r}")
-        fields = _LOCAL.unpack_from(data, m.offset)
-        start = m.offset + _LOCAL.size + fields[10] + fields[11]
-        raw = data[start : start + m.compress_size]
-        if len(raw) != m.compress_size:
-            raise zipfile.BadZipFile(f"{name!r} is truncated")
+        raw = self._compressed(m)
         out = raw if m.method == 0 else zlib.decompressobj(-15).decompress(raw, m.file_size + 1)
         if len(out) != m.file_size or zlib.crc32(out) != m.crc:
             raise zipfile.BadZipFile(f"bad size or CRC for {name!r}")
         return out
+
+    def fingerprint(self, name: str) -> tuple | None:
+        """What determines a member's ``read``: its directory entry and its compressed bytes. Two members
+        with the same fingerprint read the same (or fail the same way), so what was learnt from one holds
+        for the other. None when the member is not one this reader inflates itself."""
+        m = self._members[name]
+        if m.flags & 0x1 or m.method not in (0, 8):
+            return None
+        return (m.method, m.crc, m.file_size, self._compressed(m))
+
+    def _compressed(self, m: Member) -> bytes:
+        data = self._data
+        if data[m.offset : m.offset + 4] != b"PK\x03\x04" or m.offset + _LOCAL.size > len(data):
+            raise zipfile.BadZipFile(f"bad local header for {m.filename!r}")
+        fields = _LOCAL.unpack_from(data, m.offset)
+        start = m.offset + _LOCAL.size + fields[10] + fields[11]
+        raw = data[start : start + m.compress_size]
+        if len(raw) != m.compress_size:
+            raise zipfile.BadZipFile(f"{m.filename!r} is truncated")
+        return raw
 
     def _zipfile(self) -> zipfile.ZipFile:
         if self._fallback is None:
@@ -120,18 +134,23 @@ def _directory(data: bytes) -> list[Member]:
         raise Unsupported("data before the archive or a damaged directory: zipfile decides")
     members: list[Member] = []
     p = cd_off
+    unpack, size, make = (
+        _CDIR_FIELDS.unpack_from,
+        _CDIR_FIELDS.size,
+        Member._make,
+    )  # hot: every part of every file
     for _ in range(n):
-        if data[p : p + 4] != b"PK\x01\x02" or p + _CDIR.size > pos:
+        if p + size > pos:
             raise zipfile.BadZipFile("bad central directory")
-        f = _CDIR.unpack_from(data, p)
-        flags, method, crc, csize, fsize, nlen, xlen, clen, offset = (
-            f[5], f[6], f[9], f[10], f[11], f[12], f[13], f[14], f[18]
-        )  # fmt: skip
+        sig, flags, method, crc, csize, fsize, nlen, xlen, clen, offset = unpack(data, p)
+        if sig != b"PK\x01\x02":
+            raise zipfile.BadZipFile("bad central directory")
         if 0xFFFFFFFF in (csize, fsize, offset):
             raise Unsupported("zip64 member")
-        raw = data[p + _CDIR.size : p + _CDIR.size + nlen]
+        raw = data[p + size : p + size + nlen]
         name = raw.decode("utf-8") if flags & 0x800 or raw.isascii() else raw.decode("cp437")
-        name = name.split("\x00", 1)[0]  # as zipfile does
-        members.append(Member(name, csize, fsize, offset, method, flags, crc))
-        p += _CDIR.size + nlen + xlen + clen
+        if "\x00" in name:
+            name = name.split("\x00", 1)[0]  # as zipfile does
+        members.append(make((name, csize, fsize, offset, method, flags, crc)))
+        p += size + nlen + xlen + clen
     return members

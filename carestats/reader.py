@@ -342,23 +342,8 @@ def _zip_sheets(path: Path, zf: Package | ZipfilePackage, names: set[str]) -> li
     """Sheet names, visibility, XML and true extent, read straight from the package (no DOM)."""
     if "xl/sharedStrings.xml" in names:  # read only to refuse entity declarations before calamine sees them
         _read_member(path, zf, "xl/sharedStrings.xml")
-    wb = _read_member(path, zf, "xl/workbook.xml")
-    rels = (
-        _read_member(path, zf, "xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-    )
-    targets: dict[str, str] = {}
-    for m in _REL.finditer(rels):
-        attrs = dict(_ATTR.findall(m.group(1)))
-        rid, target = attrs.get(b"Id"), attrs.get(b"Target")
-        if rid and target:
-            t = target.decode("utf-8")
-            targets[rid.decode()] = t.lstrip("/") if t.startswith("/") else "xl/" + t
     out: list[_ZipSheet] = []
-    for m in _SHEET_TAG.finditer(wb):
-        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(m.group(1))}
-        name = _xml_unescape(attrs.get(b"name", b"").decode("utf-8"))
-        member = targets.get(attrs.get(b"id", b"").decode(), "")
-        visible = attrs.get(b"state", b"visible") == b"visible"
+    for name, member, visible in _workbook_sheets(path, zf, names):
         if member not in names:
             continue  # chartsheets and broken references: calamine decides
         xml = _read_member(path, zf, member)
@@ -372,6 +357,50 @@ def _zip_sheets(path: Path, zf: Package | ZipfilePackage, names: set[str]) -> li
             max_col = col_index(max(letters, key=lambda c: (len(c), c)).decode()) if letters else 0
         out.append(_ZipSheet(name, member, visible, xml, max_row, max_col))
     return out
+
+
+# (workbook.xml, workbook.xml.rels) fingerprints → their sheets: the returns of one template carry the same
+# two parts byte for byte, so a batch parses them once (and refuses a bad one every time, as nothing is kept).
+_WORKBOOK_SHEETS: dict[tuple, list[tuple[str, str, bool]]] = {}
+_WORKBOOK_SHEETS_MAX = 256
+
+
+def _workbook_sheets(
+    path: Path, zf: Package | ZipfilePackage, names: set[str]
+) -> list[tuple[str, str, bool]]:
+    """(sheet name, member, visible) in the workbook's order, from workbook.xml and its relationships."""
+    rels_name = "xl/_rels/workbook.xml.rels"
+    key = None
+    if isinstance(zf, Package) and "xl/workbook.xml" in names:
+        try:
+            key = (
+                zf.fingerprint("xl/workbook.xml"),
+                zf.fingerprint(rels_name) if rels_name in names else b"",
+            )
+        except zipfile.BadZipFile:
+            key = None  # damaged: _read_member below says so
+        if key is not None and None not in key and key in _WORKBOOK_SHEETS:
+            return _WORKBOOK_SHEETS[key]
+    wb = _read_member(path, zf, "xl/workbook.xml")
+    rels = _read_member(path, zf, rels_name) if rels_name in names else b""
+    targets: dict[str, str] = {}
+    for m in _REL.finditer(rels):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        rid, target = attrs.get(b"Id"), attrs.get(b"Target")
+        if rid and target:
+            t = target.decode("utf-8")
+            targets[rid.decode()] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    sheets: list[tuple[str, str, bool]] = []
+    for m in _SHEET_TAG.finditer(wb):
+        attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(m.group(1))}
+        name = _xml_unescape(attrs.get(b"name", b"").decode("utf-8"))
+        member = targets.get(attrs.get(b"id", b"").decode(), "")
+        sheets.append((name, member, attrs.get(b"state", b"visible") == b"visible"))
+    if key is not None and None not in key:
+        if len(_WORKBOOK_SHEETS) >= _WORKBOOK_SHEETS_MAX:
+            _WORKBOOK_SHEETS.clear()
+        _WORKBOOK_SHEETS[key] = sheets
+    return sheets
 
 
 def _xml_unescape(s: str) -> str:

@@ -490,3 +490,53 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_passed_over(store, profi
     refused = results[0]
     assert refused.code == "unreadable-folder" and str(locked) in refused.message
     assert "Permission denied" in refused.message and "没有汇入" in refused.message
+
+
+def test_workbook_parts_of_one_template_are_parsed_once_and_a_bad_one_is_refused_every_time(
+    tmp_path, monkeypatch
+):
+    import zipfile
+
+    from carestats import reader
+
+    reader._WORKBOOK_SHEETS.clear()
+    one = write_table1(tmp_path / "大兴镇.xlsx", "大兴镇")
+    two = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇")
+    parsed: list[str] = []
+    read_member = reader._read_member
+
+    def spy(path, zf, member):
+        parsed.append(member)
+        return read_member(path, zf, member)
+
+    monkeypatch.setattr(reader, "_read_member", spy)
+    sheets = [[(s.name, s.visible, s.rows) for s in open_book(p).sheets] for p in (one, two)]
+    assert parsed.count("xl/workbook.xml") == 1  # the second return's workbook.xml: the same bytes
+    assert sheets[1][0][0] == "统计表" and sheets[1][0][2] != sheets[0][0][2]
+    # the same workbook.xml with an entity declaration added: other bytes, parsed, refused; and again
+    bad = tmp_path / "半坡乡.xlsx"
+    with zipfile.ZipFile(two) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = b'<!DOCTYPE x [<!ENTITY a "a">]>' + data.split(b"?>", 1)[-1]
+            zout.writestr(item, data)
+    for _ in range(2):
+        with pytest.raises(reader.ReadError) as exc:
+            open_book(bad)
+        assert exc.value.code == "xml-entities"
+    # a sheet the cached workbook names but this package lacks is left out, as without the cache
+    lacking = tmp_path / "三猛乡.xlsx"
+    with zipfile.ZipFile(two) as zin, zipfile.ZipFile(lacking, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                zout.writestr(item, zin.read(item.filename))
+    reader._WORKBOOK_SHEETS.clear()
+    fresh = reader._zip_sheets(
+        lacking, reader.open_package(lacking.read_bytes()), set(zipfile.ZipFile(lacking).namelist())
+    )
+    open_book(two)
+    cached = reader._zip_sheets(
+        lacking, reader.open_package(lacking.read_bytes()), set(zipfile.ZipFile(lacking).namelist())
+    )
+    assert fresh == cached == []
