@@ -124,6 +124,26 @@ def test_many_values_land_whole_and_in_order(tmp_path):
     assert [(v.unit, v.value, v.cell) for v in got] == [(v.unit, Decimal(v.value), v.cell) for v in values]
 
 
+def test_no_value_problem_or_detail_is_null_whether_sent_as_none_or_empty(tmp_path):
+    values = [
+        NewValue("大兴镇", "A01", "value", "569", "569", None, None, "统计表", "E6"),
+        NewValue("大兴镇", "A02", "value", "", "2000余", "approximate", "估计数", "统计表", "E7"),
+        NewValue("大兴镇", "A03", "value", "12", "12", "", "", "统计表", "E8"),
+        NewValue("大兴镇", "A04", "value", None, "", "blank", "", "统计表", "E9"),
+    ]
+    with Store.open(tmp_path / "a.db") as s:
+        _add(s, "a.xlsx", "1", "大兴镇", "表一", values)
+        rows = s.conn.execute("SELECT code, value, raw, problem, detail FROM vals ORDER BY id").fetchall()
+        got = {v.code: (v.value, v.problem, v.detail) for v in s.active_values(2025)}
+    assert rows == [
+        ("A01", "569", "569", None, None),
+        ("A02", None, "2000余", "approximate", "估计数"),
+        ("A03", "12", "12", None, None),
+        ("A04", None, "", "blank", None),
+    ]
+    assert got["A02"] == (None, "approximate", "估计数") and got["A03"] == (Decimal(12), None, None)
+
+
 def _total(code, value):
     return NewValue("合计", code, "total", value, value, None, None, "统计表", "C45")
 
