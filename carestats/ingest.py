@@ -147,12 +147,20 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
 def _new_values(records: list[Record]) -> list[tuple]:
     """Rows in the order of ``store.NewValue`` (unit, code, role, value, raw, problem, detail, sheet, cell).
     No value, problem or detail is "" rather than None: the store binds "" faster and keeps NULL."""
-    out = []
-    for r in records:
-        p = r.parsed
-        value = decimal_text(p.value) if p.value is not None else ""
-        out.append((r.unit, r.code, r.role, value, p.raw, p.problem or "", p.detail or "", r.sheet, r.cell))
-    return out
+    return [
+        (
+            unit,
+            code,
+            role,
+            "" if value is None else decimal_text(value),
+            raw,
+            problem or "",
+            detail or "",
+            sheet,
+            cell,
+        )
+        for unit, code, role, (value, raw, problem, detail), sheet, cell in records
+    ]
 
 
 def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> FileResult:

@@ -222,10 +222,10 @@ class _Meta:
 
 def _metadata(grid: _Grid, hrow: int) -> _Meta:
     meta = _Meta()
+    rows = grid.sheet.rows
     for i in range(hrow):
-        for j in range(grid.width(i)):
-            raw = grid.sheet.get(i, j)
-            if not isinstance(raw, str) or not raw.strip():
+        for j, raw in enumerate(rows[i]):  # merged ranges add no text of their own
+            if type(raw) is not str or not raw.strip():
                 continue
             t = squash(raw)
             if _TABLE_NO.match(t) and meta.table_no is None:

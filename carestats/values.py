@@ -91,6 +91,9 @@ def _scale(unit_text: str, unit: str, kind: str) -> tuple[Decimal | None, str]:
     return None, u
 
 
+_NO_UNIT: tuple[Decimal, None] = (ONE, None)
+
+
 def unit_scale(unit_text: str | None, ind: Indicator) -> tuple[Decimal, str | None]:
     """Scale for a 计量单位 cell or a header “(万元)”: (multiplier to the catalogue unit, problem detail)."""
     if not unit_text:
@@ -119,9 +122,13 @@ def parse_value(
         )
     if error is not None:
         return Parsed(None, error, ERROR_VALUE, f"单元格是错误值 {error};请改正公式或填写准确数")
-    scale, unit_problem = unit_scale(unit_text, ind)
-    if isinstance(cell, int | float) and not isinstance(cell, bool):  # the common case: a number
-        raw = _float_text(float(cell)) if isinstance(cell, float) else str(int(cell))
+    scale, unit_problem = unit_scale(unit_text, ind) if unit_text else _NO_UNIT
+    t = type(cell)
+    if t is float or t is int or (t is not bool and isinstance(cell, (int, float))):  # the common case
+        if t is float and cell.is_integer() and -1e16 < cell < 1e16:  # type: ignore[union-attr]
+            raw = str(int(cell))  # type: ignore[arg-type]  # a whole number: its own exact text
+        else:
+            raw = _float_text(float(cell)) if isinstance(cell, float) else str(int(cell))  # type: ignore[arg-type]
         if unit_problem:
             return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
         if scale is ONE and raw.isdigit() and ind.kind not in ("money", "rate"):
@@ -165,7 +172,7 @@ def parse_value(
 def _finish(value: Decimal, ind: Indicator) -> Decimal:
     """Give the value its catalogue precision when that loses nothing (98 → 98.00 for a 2-decimal rate)."""
     if ind.kind in ("money", "rate"):
-        q = ONE.scaleb(-ind.decimals)
+        q = _quantum(ind.decimals)
         try:
             exact = value.quantize(q)
         except InvalidOperation:  # more digits than the context holds: keep the figure as it is
@@ -174,6 +181,12 @@ def _finish(value: Decimal, ind: Indicator) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(ONE)
     return value.normalize()
+
+
+@lru_cache(maxsize=16)
+def _quantum(decimals: int) -> Decimal:
+    """1 for 0 decimals, 0.01 for 2: the step a catalogue precision rounds to (one per precision)."""
+    return ONE.scaleb(-decimals)
 
 
 def decimal_text(value: Decimal) -> str:

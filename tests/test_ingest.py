@@ -540,3 +540,20 @@ def test_workbook_parts_of_one_template_are_parsed_once_and_a_bad_one_is_refused
         lacking, reader.open_package(lacking.read_bytes()), set(zipfile.ZipFile(lacking).namelist())
     )
     assert fresh == cached == []
+
+
+@pytest.mark.parametrize(
+    ("xml", "formulas"),
+    [
+        (b'<c r="E5"><f>14+14</f></c>', {"E5": "14+14"}),
+        (b'f<c r="E5"><f>1+1</f></c>', {"E5": "1+1"}),  # an f before any element
+        (b'<x:c r="E5"><x:f>SUM(E6:E9)</x:f></x:c>', {"E5": "SUM(E6:E9)"}),  # a namespace prefix
+        (b'<c r="E5"><f t="shared" si="0"/></c>', {"E5": ""}),
+        (b'<c r="E5"><f>1+1</f><v>2</v></c>', {}),  # with its result: calamine shows the result
+        (b'<sheetFormatPr defaultRowHeight="15"/><c r="E5"><v>2</v></c>', {}),
+    ],
+)
+def test_formulas_saved_without_a_result_are_found_in_the_sheet_xml(xml, formulas):
+    from carestats.reader import _scan_uncached
+
+    assert _scan_uncached(xml) == (formulas, {})
