@@ -9,17 +9,17 @@ header with units such as “(人)” “(万元)”, a 合计 row). Everything 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import NamedTuple
 
 from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
 from carestats.reader import Sheet, col_letter
 from carestats.text import name_key, split_unit, squash, strip_qizhong
-from carestats.values import Parsed, parse_value
+from carestats.values import Parsed, parse_value, unit_scale
 
 NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
 CODE_HEADERS = {"指标代码", "代码", "指标编码", "编码", "编号"}
@@ -259,7 +259,7 @@ def _identify_filer(
         )
     if meta.title and units_from_title:
         sources.append((f"标题({sheet}!{meta.title_cell})", profile.units_mentioned(meta.title)))
-    sources.append((f"文件名“{file_name}”", profile.units_mentioned(Path(file_name).stem)))
+    sources.append((f"文件名“{file_name}”", profile.units_mentioned(os.path.splitext(file_name)[0])))
     seen: dict[str, str] = {}
     for where, units in sources:
         for u in units:
@@ -422,8 +422,12 @@ def _follow(steps: list[tuple], sheet: Sheet, vcol: int) -> list | None:
             return None
         value = row[vcol] if vcol < len(row) else ""
         if kind == _VALUE:
-            code, ind, unit_text, addr = step
-            found.append((code, i, _parse_cell(sheet, value, addr, _is_blank(value), ind, unit_text), addr))
+            code, ind, unit_text, addr, scaled = step
+            if value is None or (isinstance(value, str) and not value.strip()):  # empty: maybe a formula's
+                parsed = _parse_cell(sheet, value, addr, True, ind, unit_text)
+            else:
+                parsed = parse_value(value, ind, unit_text, scaled=scaled)
+            found.append((code, i, parsed, addr))
         elif kind == _SECTION:  # a section row stays one only with nothing in its value cell
             if not _is_blank(value) or step in sheet.formula_cells:
                 return None
@@ -533,7 +537,8 @@ def _scan_rows(
             if any(c < len(row) and row[c] is not None and type(row[c]) is not str for c in label_cols):
                 steps = None
             else:
-                steps.append((i, row[:vcol], row[after:], _VALUE, (code, ind, unit_text, addr)))
+                scaled = unit_scale(unit_text, ind) if unit_text else None
+                steps.append((i, row[:vcol], row[after:], _VALUE, (code, ind, unit_text, addr, scaled)))
     if errors:
         raise LayoutError(
             f"{file_name}:有 {len(errors)} 行无法对应到指标,文件未汇入:\n  "

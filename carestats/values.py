@@ -111,8 +111,10 @@ def parse_value(
     *,
     formula: str | None = None,
     error: str | None = None,
+    scaled: tuple[Decimal, str | None] | None = None,
 ) -> Parsed:
-    """Parse one value cell for ``ind``. ``unit_text`` is the row's 计量单位 or the column header's unit."""
+    """Parse one value cell for ``ind``. ``unit_text`` is the row's 计量单位 or the column header's unit;
+    ``scaled`` is ``unit_scale(unit_text, ind)`` when the caller knows it already (a template's plan does)."""
     if formula is not None:
         return Parsed(
             None,
@@ -122,7 +124,7 @@ def parse_value(
         )
     if error is not None:
         return Parsed(None, error, ERROR_VALUE, f"单元格是错误值 {error};请改正公式或填写准确数")
-    scale, unit_problem = unit_scale(unit_text, ind) if unit_text else _NO_UNIT
+    scale, unit_problem = scaled or (unit_scale(unit_text, ind) if unit_text else _NO_UNIT)
     t = type(cell)
     if t is float or t is int or (t is not bool and isinstance(cell, (int, float))):  # the common case
         if t is float and cell.is_integer() and -1e16 < cell < 1e16:  # type: ignore[union-attr]
