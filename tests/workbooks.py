@@ -128,11 +128,11 @@ def write_table2(
     names: dict[str, str] | None = None,
 ) -> Path:
     """表二 as the health bureau files it: one row a township, a two-tier merged header, a 合计 row."""
-    exp = expected_2025()
     if rows is None:
-        rows = {u: {c: exp["units"][u][c] for c in ("H01", "H02", "H03", "H04")} for u in TOWNSHIPS}
+        units = expected_2025()["units"]
+        rows = {u: {c: units[u][c] for c in ("H01", "H02", "H03", "H04")} for u in TOWNSHIPS}
     if total is None:
-        total = {c: exp["totals"][c] for c in ("H01", "H02", "H03", "H04")}
+        total = {c: expected_2025()["totals"][c] for c in ("H01", "H02", "H03", "H04")}
     names = names or {}
     wb = Workbook()
     ws = wb.active
