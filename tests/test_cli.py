@@ -150,6 +150,18 @@ def test_installed_entry_point_runs_from_any_folder(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "x.db").exists()
+    # the entry point leaves without tearing Python down: the store must be closed and checkpointed (no WAL
+    # left beside it) and everything printed must have reached the pipe
+    assert not (tmp_path / "x.db-wal").exists()
+    assert "汇入 13" in p.stdout
+    p = subprocess.run(
+        [str(exe), "figures", "--db", "x.db", "--year", "2025", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == expected_2025()
 
 
 def test_usage_errors_are_told_in_chinese_with_exit_2():
