@@ -152,7 +152,7 @@ def sniff(path: Path, head: bytes) -> str:
 def open_book(path: Path, limits: Limits | None = None) -> Book:
     """Read every sheet of a workbook or CSV. Raises ReadError with a Chinese message for anything unreadable."""
     limits = limits or Limits()
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # re-wrapping a Path parses it again
     try:
         size = path.stat().st_size
         if size > limits.max_file_mb * 1024 * 1024:
