@@ -401,7 +401,7 @@ _PLANS_PER_KEY = 8  # variants of a template (e.g. money in 元 or in 万元) un
 def _follow_plans(key: tuple, sheet: Sheet, vcol: int, profile: Profile) -> list | None:
     """The value rows of the sheet read by a remembered plan of its template, or None when none fits."""
     plans = _PLANS.get(key)
-    if not plans or not sheet.rows or sheet.row_numbers[-1] != len(sheet.rows) - 1:
+    if not plans or not _numbered_from_zero(sheet):
         return None
     for known, steps in plans:
         if known is not profile:
@@ -423,7 +423,7 @@ def _follow(steps: list[tuple], sheet: Sheet, vcol: int) -> list | None:
         value = row[vcol] if vcol < len(row) else ""
         if kind == _VALUE:
             code, ind, unit_text, addr, scaled = step
-            if value is None or (isinstance(value, str) and not value.strip()):  # empty: maybe a formula's
+            if _is_blank(value):  # calamine shows uncached formulas and error cells empty
                 parsed = _parse_cell(sheet, value, addr, True, ind, unit_text)
             else:
                 parsed = parse_value(value, ind, unit_text, scaled=scaled)
@@ -432,7 +432,7 @@ def _follow(steps: list[tuple], sheet: Sheet, vcol: int) -> list | None:
             if not _is_blank(value) or step in sheet.formula_cells:
                 return None
         elif kind == _BLANK:  # an empty row stays empty: its value cell too
-            if value is not None and (type(value) is not str or squash(value)):
+            if _text(value):
                 return None
     return found
 
@@ -445,13 +445,16 @@ def _remember(key: tuple, profile: Profile, steps: list[tuple]) -> None:
     del plans[_PLANS_PER_KEY:]
 
 
+def _numbered_from_zero(sheet: Sheet) -> bool:
+    """Rows 0…n-1, as calamine gives them (a sparse sheet skips rows): a plan's cell addresses hold."""
+    return bool(sheet.rows) and sheet.row_numbers[-1] == len(sheet.rows) - 1
+
+
 def _plannable(sheet: Sheet, vcol: int) -> bool:
-    """Whether a plan can tell every row from the cells it compares: rows numbered 0…n-1 (not a sparse
-    sheet), and no merged range anchored in the value column (it would show a value in the rows below).
-    A range anchored above the header shows its text in the header row too, which the plan's key holds."""
-    if not sheet.rows or sheet.row_numbers[-1] != len(sheet.rows) - 1:
-        return False
-    return all(c0 != vcol for _r0, c0, _r1, _c1 in sheet.merged)
+    """Whether a plan can tell every row from the cells it compares: rows numbered from zero, and no merged
+    range anchored in the value column (it would show a value in the rows below). A range anchored above
+    the header shows its text in the header row too, which the plan's key holds."""
+    return _numbered_from_zero(sheet) and all(c0 != vcol for _r0, c0, _r1, _c1 in sheet.merged)
 
 
 def _scan_rows(
@@ -537,7 +540,7 @@ def _scan_rows(
             if any(c < len(row) and row[c] is not None and type(row[c]) is not str for c in label_cols):
                 steps = None
             else:
-                scaled = unit_scale(unit_text, ind) if unit_text else None
+                scaled = unit_scale(unit_text, ind)
                 steps.append((i, row[:vcol], row[after:], _VALUE, (code, ind, unit_text, addr, scaled)))
     if errors:
         raise LayoutError(

@@ -370,7 +370,7 @@ def _workbook_sheets(
 ) -> list[tuple[str, str, bool]]:
     """(sheet name, member, visible) in the workbook's order, from workbook.xml and its relationships."""
     rels_name = "xl/_rels/workbook.xml.rels"
-    key = None
+    key: tuple | None = None
     if isinstance(zf, Package) and "xl/workbook.xml" in names:
         try:
             key = (
@@ -379,7 +379,9 @@ def _workbook_sheets(
             )
         except zipfile.BadZipFile:
             key = None  # damaged: _read_member below says so
-        if key is not None and None not in key and key in _WORKBOOK_SHEETS:
+        if key is not None and None in key:
+            key = None  # a part zipfile inflates: not cached
+        if key is not None and key in _WORKBOOK_SHEETS:
             return _WORKBOOK_SHEETS[key]
     wb = _read_member(path, zf, "xl/workbook.xml")
     rels = _read_member(path, zf, rels_name) if rels_name in names else b""
@@ -396,7 +398,7 @@ def _workbook_sheets(
         name = _xml_unescape(attrs.get(b"name", b"").decode("utf-8"))
         member = targets.get(attrs.get(b"id", b"").decode(), "")
         sheets.append((name, member, attrs.get(b"state", b"visible") == b"visible"))
-    if key is not None and None not in key:
+    if key is not None:
         if len(_WORKBOOK_SHEETS) >= _WORKBOOK_SHEETS_MAX:
             _WORKBOOK_SHEETS.clear()
         _WORKBOOK_SHEETS[key] = sheets

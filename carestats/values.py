@@ -91,9 +91,6 @@ def _scale(unit_text: str, unit: str, kind: str) -> tuple[Decimal | None, str]:
     return None, u
 
 
-_NO_UNIT: tuple[Decimal, None] = (ONE, None)
-
-
 def unit_scale(unit_text: str | None, ind: Indicator) -> tuple[Decimal, str | None]:
     """Scale for a 计量单位 cell or a header “(万元)”: (multiplier to the catalogue unit, problem detail)."""
     if not unit_text:
@@ -124,13 +121,10 @@ def parse_value(
         )
     if error is not None:
         return Parsed(None, error, ERROR_VALUE, f"单元格是错误值 {error};请改正公式或填写准确数")
-    scale, unit_problem = scaled or (unit_scale(unit_text, ind) if unit_text else _NO_UNIT)
+    scale, unit_problem = scaled or unit_scale(unit_text, ind)
     t = type(cell)
     if t is float or t is int or (t is not bool and isinstance(cell, (int, float))):  # the common case
-        if t is float and cell.is_integer() and -1e16 < cell < 1e16:  # type: ignore[union-attr]
-            raw = str(int(cell))  # type: ignore[arg-type]  # a whole number: its own exact text
-        else:
-            raw = _float_text(float(cell)) if isinstance(cell, float) else str(int(cell))  # type: ignore[arg-type]
+        raw = _float_text(float(cell)) if isinstance(cell, float) else str(int(cell))  # type: ignore[arg-type]
         if unit_problem:
             return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
         if scale is ONE and raw.isdigit() and ind.kind not in ("money", "rate"):
