@@ -272,9 +272,8 @@ class Store:
                 f"{file_name} 及之后的文件没有写入,之前的文件已完整保存;请等对方完成后重新运行"
             ) from exc
         try:
-            same = self.find_active_sha(
-                sha256
-            )  # inside the write lock: a concurrent ingest may just have stored it
+            # inside the write lock: a concurrent ingest may just have stored it
+            same = self.find_active_sha(sha256)
             if same is not None:
                 raise AlreadyStored(same)
             clashes = self._clashes(year, "value", values, table)
@@ -320,9 +319,8 @@ class Store:
         if not units:
             return []
         rows = []
-        for k in range(
-            0, len(units), UNITS_PER_QUERY
-        ):  # a county table lists dozens; a province's, thousands
+        # a few hundred units a statement: a county's table lists dozens of units, a province's thousands
+        for k in range(0, len(units), UNITS_PER_QUERY):
             part = units[k : k + UNITS_PER_QUERY]
             rows += self.conn.execute(_clash_sql(len(part)), (*part, year, role)).fetchall()
         if not rows:
