@@ -19,7 +19,7 @@ from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
 from carestats.reader import Sheet, col_letter
 from carestats.text import name_key, split_unit, squash, strip_qizhong
-from carestats.values import Parsed, parse_value, unit_scale
+from carestats.values import Parsed, parse_value, raw_text, unit_scale
 
 NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
 CODE_HEADERS = {"指标代码", "代码", "指标编码", "编码", "编号"}
@@ -55,7 +55,9 @@ INSTRUCTION_SHEETS = ("填报说明", "填表说明", "说明", "目录", "封�
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年(度)?(数|数值|实绩)?$")
-_SECTION = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+# a section heading (“一、老年人关爱服务”, “三.儿童关爱保护”) typed into the 指标名称 column, as in a copy of
+# the form without its 序号 column
+_SECTION_HEADING = re.compile(r"^[一二三四五六七八九十]+[、.．]")
 _TABLE_NO = re.compile(r"^表([一二三四五六七八九十]+|\d+)$")
 
 
@@ -437,6 +439,12 @@ def _follow(steps: list[tuple], sheet: Sheet, vcol: int) -> list | None:
     return found
 
 
+def _shown(sheet: Sheet, value: object, addr: str) -> str:
+    """A value cell as the clerk sees it in a message: its formula when calamine shows it empty."""
+    formula = sheet.formula_cells.get(addr) if _is_blank(value) else None
+    return f"={formula}" if formula else raw_text(value)
+
+
 def _remember(key: tuple, profile: Profile, steps: list[tuple]) -> None:
     if key not in _PLANS and len(_PLANS) >= _PLAN_KEYS:
         _PLANS.clear()
@@ -506,7 +514,9 @@ def _scan_rows(
                 if steps is not None:
                     steps.append((i, row[:vcol], row[after:], _SECTION, addr))
                 continue  # a section row (一、老年人关爱服务) or a note: no value to lose
-            errors.append(f"{sheet.name}!{addr} 有数值“{value_cell}”,但这一行没有指标名称或代码")
+            errors.append(
+                f"{sheet.name}!{addr} 有数值“{_shown(sheet, value_cell, addr)}”,但这一行没有指标名称或代码"
+            )
             continue
         if code_txt:
             code = code_txt.upper()  # already NFKC without spaces (squash)
@@ -516,6 +526,16 @@ def _scan_rows(
         else:
             name_raw = row[name_col] if name_col < len(row) else ""  # type: ignore[operator]
             codes, key = _match_row_name(str(name_raw), parent, profile)
+            if not codes and _SECTION_HEADING.match(name_txt):
+                if blank and addr not in sheet.formula_cells:
+                    if steps is not None:
+                        steps.append((i, row[:vcol], row[after:], _SECTION, addr))
+                    continue  # a section heading with nothing in its value cell
+                errors.append(
+                    f"{sheet.name}!{addr} 有数值“{_shown(sheet, value_cell, addr)}”,"
+                    f"但这一行是分组标题“{name_raw}”,不是指标"
+                )
+                continue
             if len(codes) != 1:
                 cell = sheet.addr(i, name_col)  # type: ignore[arg-type]
                 if not codes:

@@ -10,7 +10,15 @@ import pytest
 from carestats.figures import compute_figures
 from carestats.ingest import REFUSED, STORED, UNCHANGED, exit_code, ingest_paths
 from carestats.reader import open_book
-from tests.workbooks import EXAMPLES, TOWNSHIPS, expected_2025, write_table1, write_table2, write_wide_table1
+from tests.workbooks import (
+    EXAMPLES,
+    TOWNSHIPS,
+    expected_2025,
+    headings_in_name_column,
+    write_table1,
+    write_table2,
+    write_wide_table1,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -71,6 +79,23 @@ def test_no_code_column_other_spellings_and_qizhong_rows(store, profile, tmp_pat
     # the same words “其中:纳入最低生活保障” are A02 under 留守老人数 and C02 under 留守儿童数
     assert vals[("牛孔镇", "A02")].cell == "D7"
     assert vals[("牛孔镇", "C02")].value == Decimal(43)
+
+
+def test_section_headings_in_the_name_column(store, profile, tmp_path):
+    path = write_table1(tmp_path / "戈奎乡.xlsx", "戈奎乡", codes=False, edit=headings_in_name_column())
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.values, r.problems) == (STORED, 29, [])
+    assert_unit_matches(store, "戈奎乡")
+
+
+def test_a_figure_beside_a_section_heading_refuses_the_file(store, profile, tmp_path):
+    path = write_table1(
+        tmp_path / "戈奎乡.xlsx", "戈奎乡", codes=False, edit=headings_in_name_column(figure=5)
+    )
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED
+    assert "统计表!D19 有数值“5”,但这一行是分组标题“二.阵地建设”,不是指标" in r.message
+    assert store.counts() == (0, 0)
 
 
 def test_text_numbers_full_width_and_separators(store, profile, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from carestats import layout
 from carestats.ingest import FileResult, Prepared, prepare_file
-from tests.workbooks import EXAMPLES, write_table1
+from tests.workbooks import EXAMPLES, headings_in_name_column, write_table1
 
 
 @pytest.fixture(autouse=True)
@@ -193,3 +193,20 @@ def test_a_value_cell_merged_over_other_rows_makes_no_plan(profile, tmp_path, fo
     other = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", values=_values("牛孔镇", A13="注:无"), **kw)
     assert after(template, other, profile) == fresh(other, profile)
     assert followed == []
+
+
+def test_section_headings_in_the_name_column_are_read_by_the_plan(profile, tmp_path, followed):
+    template = write_table1(tmp_path / "大兴镇.xlsx", "大兴镇", codes=False, edit=headings_in_name_column())
+    other = write_table1(tmp_path / "半坡乡.xlsx", "半坡乡", codes=False, edit=headings_in_name_column())
+    expected = fresh(other, profile)
+    assert after(template, other, profile) == expected
+    assert followed == [True] and len(expected[4]) == 29
+    # a figure beside a heading: the plan does not read the return, and the refusal is the same
+    followed.clear()
+    figure = write_table1(
+        tmp_path / "戈奎乡.xlsx", "戈奎乡", codes=False, edit=headings_in_name_column(figure=5)
+    )
+    expected = fresh(figure, profile)
+    assert expected[0] == "refused"
+    assert after(template, figure, profile) == expected
+    assert not any(followed)

@@ -117,6 +117,26 @@ def write_table1(
     return path
 
 
+def headings_in_name_column(figure: Any = None) -> Callable[[Worksheet], None]:
+    """Move the section headings from the 序号 column into the 指标名称 column (B without a code column), as a
+    township does that retypes the form, numbered “二.” rather than “二、” once; ``figure`` is typed beside it."""
+    moved = {
+        "一、老年人关爱服务": "一、老年人关爱服务",
+        "二、阵地建设": "二.阵地建设",
+        "三、儿童关爱保护": "三、儿童关爱保护",
+    }
+
+    def edit(ws) -> None:
+        for (cell,) in ws.iter_rows(min_col=1, max_col=1):
+            if cell.value in moved:
+                ws.cell(row=cell.row, column=2).value = moved[cell.value]
+                if figure is not None and cell.value == "二、阵地建设":
+                    ws.cell(row=cell.row, column=4).value = figure
+                cell.value = None
+
+    return edit
+
+
 def write_table2(
     path: Path,
     rows: dict[str, dict[str, Any]] | None = None,
