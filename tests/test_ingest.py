@@ -98,6 +98,17 @@ def test_a_figure_beside_a_section_heading_refuses_the_file(store, profile, tmp_
     assert store.counts() == (0, 0)
 
 
+def test_a_formula_beside_a_section_heading_is_shown_as_the_clerk_typed_it(store, profile, tmp_path):
+    def edit(ws) -> None:  # openpyxl saves no result: calamine shows the cell empty
+        for (cell,) in ws.iter_rows(min_col=1, max_col=1):
+            if cell.value == "三、儿童关爱保护":
+                ws.cell(row=cell.row, column=5).value = "=1+1"
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=edit))
+    assert r.status == REFUSED
+    assert "统计表!E26 有数值“=1+1”,但这一行没有指标名称或代码" in r.message
+
+
 def test_text_numbers_full_width_and_separators(store, profile, tmp_path):
     values = {k: v for k, v in expected_unit("平河镇").items()}
     values = {k: str(int(v)) if v == v.to_integral_value() else str(v) for k, v in values.items()}
