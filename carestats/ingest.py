@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carestats.errors import CarestatsError
-from carestats.layout import LayoutError, Record, SheetReturn, is_instruction_sheet, read_sheet
+from carestats.layout import LayoutError, Record, SheetReturn, header_hint, is_instruction_sheet, read_sheet
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
 from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
@@ -99,16 +99,21 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
     """Read one file into a return, or a refused FileResult saying why. Never touches the store."""
     try:
         book = open_book(path, limits_from(profile))
+        sheets = [s for s in book.sheets if s.visible and not is_instruction_sheet(s)]
         found: list[SheetReturn] = []
-        for sheet in book.sheets:
-            if is_instruction_sheet(sheet) or not sheet.visible:
-                continue
+        for sheet in sheets:
             ret = read_sheet(sheet, profile, path.name, year)
             if ret is not None:
                 found.append(ret)
         if not found:
+            example = year or profile.year
+            hints = [h for s in sheets if (h := header_hint(s, example))]
+            if hints:
+                raise LayoutError(
+                    f"{path.name}:没有找到可识别的报表:{hints[0]}。请改正表头后重新汇入", code="no-return"
+                )
             raise LayoutError(
-                f"{path.name}:没有找到可识别的报表(各工作表都没有“指标名称/2025年”"
+                f"{path.name}:没有找到可识别的报表(各工作表都没有“指标名称/{example}年”"
                 "或“乡镇”表头)。请确认这是本年度的统计报表",
                 code="no-return",
             )

@@ -213,6 +213,23 @@ def _find_header(grid: _Grid, profile: Profile) -> tuple[str, int] | None:
     return None
 
 
+def header_hint(sheet: Sheet, year: int) -> str | None:
+    """For a file refused as holding no return: the row with a 指标名称 header but no value column this reader
+    knows, and what that column's header should say."""
+    grid = _Grid(sheet)
+    known = NAME_HEADERS | CODE_HEADERS | UNIT_HEADERS | {"序号", "备注"}
+    for i in range(min(grid.n, 60)):
+        texts = grid.texts(i)
+        if NAME_HEADERS.isdisjoint(texts):
+            continue
+        others = "、".join(f"{sheet.addr(i, j)}“{t}”" for j, t in enumerate(texts) if t and t not in known)
+        where = f"工作表“{sheet.name}”第 {sheet.row_numbers[i] + 1} 行是表头"
+        if others:
+            return f"{where},其中{others}不是可识别的数值列表头(应写“{year}年”或“本年数值”)"
+        return f"{where},但没有数值列(应有一列表头写“{year}年”或“本年数值”)"
+    return None
+
+
 @dataclass
 class _Meta:
     title: str = ""
@@ -282,7 +299,9 @@ def _identify_filer(
     return next(iter(seen))
 
 
-def _identify_year(candidates: list[tuple[int, str]], year_opt: int | None, file_name: str) -> int:
+def _identify_year(
+    candidates: list[tuple[int, str]], year_opt: int | None, file_name: str, profile_year: int
+) -> int:
     years = {y for y, _ in candidates}
     if len(years) > 1:
         parts = "、".join(f"{where}为{y}年" for y, where in candidates)
@@ -294,7 +313,7 @@ def _identify_year(candidates: list[tuple[int, str]], year_opt: int | None, file
         return year_opt
     if not years:
         raise LayoutError(
-            f"{file_name}:表中没有写明数据年度(标题或数值列表头应有“2025年”)。请用 --year 指定年度"
+            f"{file_name}:表中没有写明数据年度(标题或数值列表头应有“{profile_year}年”)。请用 --year 指定年度"
         )
     return years.pop()
 
@@ -366,7 +385,7 @@ def _read_rows_layout(
         where = f"{sheet.name}!{sheet.addr(hrow, 0)} 行"
         if not value_cols:
             raise LayoutError(
-                f"{file_name}:{where}表头中找不到数值列(应为“2025年”或“本年数值”)。请按报表格式填写表头"
+                f"{file_name}:{where}表头中找不到数值列(应为“{year_opt or profile.year}年”或“本年数值”)。请按报表格式填写表头"
             )
         names = "、".join(f"{col_letter(j)}列“{headers[j]}”" for j, _ in value_cols)
         raise LayoutError(
@@ -376,7 +395,7 @@ def _read_rows_layout(
     years = _title_year(meta, sheet.name)
     if vyear is not None:
         years.append((vyear, f"数值列表头({sheet.name}!{sheet.addr(hrow, vcol)})"))
-    year = _identify_year(years, year_opt, file_name)
+    year = _identify_year(years, year_opt, file_name, profile.year)
 
     key = (hrow, tuple(headers), grid.n, tuple(sheet.merged))
     found = _follow_plans(key, sheet, vcol, profile)
@@ -663,7 +682,7 @@ def _read_units_layout(
         )
     if not columns:
         raise LayoutError(f"{file_name}:工作表“{sheet.name}”没有可识别的指标列")
-    year = _identify_year(_title_year(meta, sheet.name), year_opt, file_name)
+    year = _identify_year(_title_year(meta, sheet.name), year_opt, file_name, profile.year)
     table = _table_for([c for c, _ in columns.values()], meta, profile, file_name)
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=False)
 

@@ -109,6 +109,29 @@ def test_a_formula_beside_a_section_heading_is_shown_as_the_clerk_typed_it(store
     assert "统计表!E26 有数值“=1+1”,但这一行没有指标名称或代码" in r.message
 
 
+def test_a_value_column_header_it_does_not_know_is_named_in_the_refusal(store, profile, tmp_path):
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", value_header="2025年数据"))
+    assert r.status == REFUSED and r.code == "no-return"
+    assert (
+        "工作表“统计表”第 4 行是表头,其中E4“2025年数据”不是可识别的数值列表头(应写“2025年”或“本年数值”)"
+        in r.message
+    )
+    r = ingest_one(
+        store, profile, write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", value_header="实绩"), year=2026
+    )
+    assert "E4“实绩”不是可识别的数值列表头(应写“2026年”或“本年数值”)" in r.message
+
+
+def test_a_header_without_a_value_column_is_named_in_the_refusal(store, profile, tmp_path):
+    def edit(ws) -> None:
+        ws.delete_cols(5)  # the 2025年 column
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=edit))
+    assert r.status == REFUSED
+    assert "第 4 行是表头,但没有数值列(应有一列表头写“2025年”或“本年数值”)" in r.message
+    assert store.counts() == (0, 0)
+
+
 def test_text_numbers_full_width_and_separators(store, profile, tmp_path):
     values = {k: v for k, v in expected_unit("平河镇").items()}
     values = {k: str(int(v)) if v == v.to_integral_value() else str(v) for k, v in values.items()}
