@@ -363,6 +363,19 @@ def _match_row_name(label: str, parent: str | None, profile: Profile) -> tuple[l
     return codes, key
 
 
+def _this_years_column(cols: list[tuple[int, int | None]], year: int | None) -> list[tuple[int, int | None]]:
+    """Of several value columns, the one headed with the return's year (from --year or the title) when every
+    other one is headed with an earlier year: last year's figures beside this year's (“2024年”, “2025年”).
+    Anything else is left as it is, and the caller refuses the return."""
+    if year is None:
+        return cols
+    mine = [c for c in cols if c[1] == year]
+    others = [c[1] for c in cols if c not in mine]
+    if len(mine) == 1 and all(y is not None and y < year for y in others):
+        return mine
+    return cols
+
+
 def _read_rows_layout(
     grid: _Grid, hrow: int, meta: _Meta, profile: Profile, file_name: str, year_opt: int | None
 ) -> SheetReturn:
@@ -381,6 +394,9 @@ def _read_rows_layout(
             value_cols.append((j, None))
         elif m := _YEAR_HEADER.match(h):
             value_cols.append((j, int(m.group(1))))
+    years = _title_year(meta, sheet.name)
+    if len(value_cols) > 1:
+        value_cols = _this_years_column(value_cols, year_opt or (years[0][0] if years else None))
     if len(value_cols) != 1:
         where = f"{sheet.name}!{sheet.addr(hrow, 0)} 行"
         if not value_cols:
@@ -392,7 +408,6 @@ def _read_rows_layout(
             f"{file_name}:{where}表头有多个数值列({names}),无法确定填报数在哪一列。请只保留本年数一列"
         )
     vcol, vyear = value_cols[0]
-    years = _title_year(meta, sheet.name)
     if vyear is not None:
         years.append((vyear, f"数值列表头({sheet.name}!{sheet.addr(hrow, vcol)})"))
     year = _identify_year(years, year_opt, file_name, profile.year)

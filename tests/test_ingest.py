@@ -18,6 +18,7 @@ from tests.workbooks import (
     write_table1,
     write_table2,
     write_wide_table1,
+    year_columns,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -130,6 +131,43 @@ def test_a_header_without_a_value_column_is_named_in_the_refusal(store, profile,
     assert r.status == REFUSED
     assert "第 4 行是表头,但没有数值列(应有一列表头写“2025年”或“本年数值”)" in r.message
     assert store.counts() == (0, 0)
+
+
+def test_last_years_column_beside_this_years_is_left_out(store, profile, tmp_path):
+    last_year = {"A01": 601, "A02": 70, "B05": 1}
+    path = write_table1(tmp_path / "大兴镇.xlsx", edit=year_columns("2024年", last_year=last_year))
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.values, r.problems) == (STORED, 29, [])
+    assert_unit_matches(store, "大兴镇")
+    assert values_of(store)[("大兴镇", "A02")].cell == "F7"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "title"),
+    [
+        ("2026年", "2025年", None),  # a later year: not last year's figures
+        ("2024年", "本年数值", None),  # which is this year's is not written
+        ("本年数值", "2025年", None),  # both say they are this year's
+        ("2024年", "2025年", "大兴镇“一老一小”关爱服务情况统计表"),  # no year in the title, none given
+    ],
+)
+def test_two_value_columns_that_do_not_say_which_is_this_years_refuse_the_file(
+    store, profile, tmp_path, left, right, title
+):
+    path = write_table1(tmp_path / "大兴镇.xlsx", title=title, edit=year_columns(left, right))
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED
+    assert f"表头有多个数值列(E列“{left}”、F列“{right}”)" in r.message
+    assert store.counts() == (0, 0)
+
+
+def test_year_option_picks_this_years_column_when_the_title_has_no_year(store, profile, tmp_path):
+    path = write_table1(
+        tmp_path / "大兴镇.xlsx", title="大兴镇“一老一小”关爱服务情况统计表", edit=year_columns("2024年")
+    )
+    r = ingest_one(store, profile, path, year=2025)
+    assert (r.status, r.year, r.values) == (STORED, 2025, 29)
+    assert_unit_matches(store, "大兴镇")
 
 
 def test_text_numbers_full_width_and_separators(store, profile, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from carestats import layout
 from carestats.ingest import FileResult, Prepared, prepare_file
-from tests.workbooks import EXAMPLES, headings_in_name_column, write_table1
+from tests.workbooks import EXAMPLES, headings_in_name_column, write_table1, year_columns
 
 
 @pytest.fixture(autouse=True)
@@ -210,3 +210,15 @@ def test_section_headings_in_the_name_column_are_read_by_the_plan(profile, tmp_p
     assert expected[0] == "refused"
     assert after(template, figure, profile) == expected
     assert not any(followed)
+
+
+def test_last_years_column_reads_the_same_with_a_plan(profile, tmp_path):
+    template = write_table1(
+        tmp_path / "大兴镇.xlsx", "大兴镇", edit=year_columns("2024年", last_year={"A01": 601})
+    )
+    other = write_table1(
+        tmp_path / "牛孔镇.xlsx", "牛孔镇", edit=year_columns("2024年", last_year={"A01": 588})
+    )
+    expected = fresh(other, profile)
+    assert expected[0] == "统计表" and len(expected[4]) == 29
+    assert after(template, other, profile) == expected

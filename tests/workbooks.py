@@ -137,6 +137,23 @@ def headings_in_name_column(figure: Any = None) -> Callable[[Worksheet], None]:
     return edit
 
 
+def year_columns(
+    left: str, right: str = "2025年", last_year: dict[str, Any] | None = None
+) -> Callable[[Worksheet], None]:
+    """Put a column headed ``left`` before the value column and head the value column ``right``, as a township
+    does that keeps last year's figures beside this year's; ``last_year`` fills the new column by code."""
+
+    def edit(ws) -> None:
+        ws.insert_cols(5)
+        for row in ws.iter_rows():
+            if row[5].value == "2025年":
+                row[4].value, row[5].value = left, right
+            elif last_year and row[1].value in last_year:
+                row[4].value = last_year[row[1].value]
+
+    return edit
+
+
 def write_table2(
     path: Path,
     rows: dict[str, dict[str, Any]] | None = None,
