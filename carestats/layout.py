@@ -200,17 +200,37 @@ def read_sheet(sheet: Sheet, profile: Profile, file_name: str, year_opt: int | N
 
 def _find_header(grid: _Grid, profile: Profile) -> tuple[str, int] | None:
     for i in range(min(grid.n, 60)):
-        texts = grid.texts(i)
-        keys = {t for t in texts if t}
-        if keys & NAME_HEADERS and (keys & VALUE_HEADERS or any(_YEAR_HEADER.match(t) for t in keys)):
-            return "rows", i
-        if keys & UNIT_COL_HEADERS:
-            # a unit-a-row table: some header cell (this row or the tiers below) names an indicator
-            for k in range(i, min(i + 4, grid.n)):
-                for t in grid.texts(k):
-                    if t and _match_column(t, profile):
-                        return "units", i
+        kind = _header_kind(grid, i, profile)
+        if kind is not None:
+            return kind, i
     return None
+
+
+def _header_kind(grid: _Grid, i: int, profile: Profile) -> str | None:
+    """ "rows" or "units" when row ``i`` is the header of a table of that layout."""
+    keys = {t for t in grid.texts(i) if t}
+    if keys & NAME_HEADERS and (keys & VALUE_HEADERS or any(_YEAR_HEADER.match(t) for t in keys)):
+        return "rows"
+    if keys & UNIT_COL_HEADERS:
+        # a unit-a-row table: some header cell (this row or the tiers below) names an indicator
+        for k in range(i, min(i + 4, grid.n)):
+            for t in grid.texts(k):
+                if t and _match_column(t, profile):
+                    return "units"
+    return None
+
+
+def _no_second_table(grid: _Grid, start: int, profile: Profile, file_name: str) -> None:
+    """Refuse a sheet that holds another table below the return (after its footer, where reading stops):
+    its figures would otherwise be passed over in silence."""
+    for i in range(start, grid.n):
+        if _header_kind(grid, i, profile) is not None:
+            shown = " ".join(t for t in grid.texts(i) if t)
+            raise LayoutError(
+                f"{file_name}:工作表“{grid.sheet.name}”第 {grid.sheet.row_numbers[i] + 1} 行又是一张表的表头"
+                f"(“{shown}”)。一个工作表只能填一张报表:请删除下面这张表,或把它另存为单独的文件后分别汇入",
+                code="two-tables",
+            )
 
 
 def header_hint(sheet: Sheet, year: int) -> str | None:
@@ -413,9 +433,11 @@ def _read_rows_layout(
     year = _identify_year(years, year_opt, file_name, profile.year)
 
     key = (hrow, tuple(headers), grid.n, tuple(sheet.merged))
-    found = _follow_plans(key, sheet, vcol, profile)
-    if found is None:
-        found = _scan_rows(grid, hrow, (col["code"], col["name"], col["unit"], vcol), key, profile, file_name)
+    read = _follow_plans(key, sheet, vcol, profile)
+    if read is None:
+        read = _scan_rows(grid, hrow, (col["code"], col["name"], col["unit"], vcol), key, profile, file_name)
+    found, end = read
+    _no_second_table(grid, end + 1, profile, file_name)
     table = _table_for([c for c, *_ in found], meta, profile, file_name)
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
     records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
@@ -434,8 +456,9 @@ _PLAN_KEYS = 64  # templates remembered by one process
 _PLANS_PER_KEY = 8  # variants of a template (e.g. money in 元 or in 万元) under the same header
 
 
-def _follow_plans(key: tuple, sheet: Sheet, vcol: int, profile: Profile) -> list | None:
-    """The value rows of the sheet read by a remembered plan of its template, or None when none fits."""
+def _follow_plans(key: tuple, sheet: Sheet, vcol: int, profile: Profile) -> tuple[list, int] | None:
+    """The value rows of the sheet read by a remembered plan of its template, and the row where reading
+    stopped (its footer, or the end of the sheet); None when no plan fits."""
     plans = _PLANS.get(key)
     if not plans or not _numbered_from_zero(sheet):
         return None
@@ -444,7 +467,7 @@ def _follow_plans(key: tuple, sheet: Sheet, vcol: int, profile: Profile) -> list
             continue
         found = _follow(steps, sheet, vcol)
         if found is not None:
-            return found
+            return found, steps[-1][0] if steps[-1][3] == _STOP else len(sheet.rows)
     return None
 
 
@@ -506,8 +529,9 @@ def _scan_rows(
     plan_key: tuple,
     profile: Profile,
     file_name: str,
-) -> list[tuple[str, int, Parsed, str]]:
-    """Read the rows under the header one by one, and remember them as a plan for the next return."""
+) -> tuple[list[tuple[str, int, Parsed, str]], int]:
+    """Read the rows under the header one by one, and remember them as a plan for the next return. Returns
+    the value rows and the row where reading stopped (the footer, or the end of the sheet)."""
     sheet = grid.sheet
     code_col, name_col, unit_col, vcol = cols
     # A plan records every row read with the cells it was read from. A row whose reading could depend on its
@@ -523,6 +547,7 @@ def _scan_rows(
     # hot loop (every row of a return without a plan): plain locals, the value column's letter computed once
     vletter = col_letter(vcol)
     indicators = profile.indicators
+    end = grid.n
     for i in range(hrow + 1, grid.n):
         texts = grid.texts(i)
         first = next(filter(None, texts), "")  # the first non-empty text, at C speed
@@ -535,6 +560,7 @@ def _scan_rows(
         if not first:
             continue
         if first.startswith(FOOTER_PREFIXES):
+            end = i
             break
         own = grid.cell_texts(i)
         width = len(own)
@@ -606,7 +632,7 @@ def _scan_rows(
         raise LayoutError(f"{file_name}:工作表“{sheet.name}”表头下面没有任何指标行")
     if steps is not None:
         _remember(plan_key, profile, steps)
-    return found
+    return found, end
 
 
 def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) -> Parsed:
@@ -703,12 +729,14 @@ def _read_units_layout(
 
     records: list[Record] = []
     rows_seen: dict[str, str] = {}
+    end = grid.n  # the footer row, where reading stops
     for i in range(last + 1, grid.n):
         texts = grid.texts(i)
         nonblank = [t for t in texts if t]
         if not nonblank:
             continue
         if nonblank[0].startswith(FOOTER_PREFIXES):
+            end = i
             break
         label = grid.label(i, unit_col)
         lead = [grid.label(i, j) for j in range(0, unit_col + 1)]
@@ -742,4 +770,5 @@ def _read_units_layout(
         )
     if not records:
         raise LayoutError(f"{file_name}:工作表“{sheet.name}”表头下面没有任何数据行")
+    _no_second_table(grid, end + 1, profile, file_name)
     return SheetReturn(sheet.name, table, filer, year, "units", records)

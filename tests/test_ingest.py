@@ -15,6 +15,7 @@ from tests.workbooks import (
     TOWNSHIPS,
     expected_2025,
     headings_in_name_column,
+    table_copied_below,
     write_table1,
     write_table2,
     write_wide_table1,
@@ -168,6 +169,35 @@ def test_year_option_picks_this_years_column_when_the_title_has_no_year(store, p
     r = ingest_one(store, profile, path, year=2025)
     assert (r.status, r.year, r.values) == (STORED, 2025, 29)
     assert_unit_matches(store, "大兴镇")
+
+
+def test_a_second_table_below_the_footer_refuses_the_file(store, profile, tmp_path):
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=table_copied_below(4, 12)))
+    assert (r.status, r.code) == (REFUSED, "two-tables")
+    assert (
+        "工作表“统计表”第 40 行又是一张表的表头(“序号 指标代码 指标名称 计量单位 2025年 备注”)" in r.message
+    )
+    assert store.counts() == (0, 0)
+
+
+def test_notes_below_the_footer_are_not_a_second_table(store, profile, tmp_path):
+    def notes(ws) -> None:
+        ws.append(["注:1. 本表由各乡镇于次年1月15日前报送;2. 指标名称、2025年数值不得改动。"])
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=notes))
+    assert (r.status, r.values) == (STORED, 29)
+
+
+def test_a_second_table_below_table2_refuses_the_file(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    wb = load_workbook(path)
+    table_copied_below(4, 7)(wb.active)
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "two-tables")
+    assert "工作表“Sheet1”第 19 行又是一张表的表头" in r.message
 
 
 def test_text_numbers_full_width_and_separators(store, profile, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from carestats import layout
 from carestats.ingest import FileResult, Prepared, prepare_file
-from tests.workbooks import EXAMPLES, headings_in_name_column, write_table1, year_columns
+from tests.workbooks import EXAMPLES, headings_in_name_column, table_copied_below, write_table1, year_columns
 
 
 @pytest.fixture(autouse=True)
@@ -222,3 +222,13 @@ def test_last_years_column_reads_the_same_with_a_plan(profile, tmp_path):
     expected = fresh(other, profile)
     assert expected[0] == "统计表" and len(expected[4]) == 29
     assert after(template, other, profile) == expected
+
+
+def test_a_second_table_where_the_template_has_notes_is_refused_with_a_plan(profile, tmp_path, followed):
+    # the same number of rows below the footer: the plan's key (header, row count, merges) is the same
+    template = write_table1(tmp_path / "大兴镇.xlsx", "大兴镇", edit=table_copied_below(4, 3, notes=10))
+    other = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", edit=table_copied_below(4, 12))
+    expected = fresh(other, profile)
+    assert expected[:2] == ("refused", "two-tables")
+    assert after(template, other, profile) == expected
+    assert followed == [True]

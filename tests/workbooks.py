@@ -154,6 +154,20 @@ def year_columns(
     return edit
 
 
+def table_copied_below(first: int, last: int, notes: int = 0) -> Callable[[Worksheet], None]:
+    """Below the footer: ``notes`` lines of notes, then a copy of rows ``first``..``last`` (a second table)."""
+
+    def edit(ws) -> None:
+        copied = [[c.value for c in row] for row in ws.iter_rows(min_row=first, max_row=last)]
+        for k in range(notes):
+            ws.append([f"注{k + 1}:本表数据截至2025年12月31日。"])
+        ws.append([])
+        for row in copied:
+            ws.append(row)
+
+    return edit
+
+
 def write_table2(
     path: Path,
     rows: dict[str, dict[str, Any]] | None = None,
