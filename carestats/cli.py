@@ -70,7 +70,11 @@ class ChineseGroup(TyperGroup):
             sys.exit(0)
         except click_exc.UsageError as exc:
             err.print(f"用法错误:{usage_message(exc)}")
-            command = exc.ctx.command_path if exc.ctx is not None else "carestats"
+            if exc.ctx is not None:
+                command = exc.ctx.command_path
+            else:  # an option without its value is refused before the command has a context
+                typed = sys.argv[1:] if args is None else list(args)
+                command = " ".join(["carestats", *[a for a in typed if a in self.commands][:1]])
             err.print(f"请运行“{command} --help”查看用法。")
             sys.exit(2)
         except typer.Abort:
@@ -92,16 +96,19 @@ def usage_message(exc: click_exc.UsageError) -> str:
         return f"缺少{kind} {_param_label(exc)}"
     if isinstance(exc, click_exc.BadParameter):
         detail = exc.message
-        if "integer" in detail:
+        kind = getattr(getattr(exc.param, "type", None), "name", "")  # "int" ("integer" in older click)
+        if kind in ("int", "integer"):
             detail = "应为整数"
+        elif kind == "float":
+            detail = "应为数字"
         elif "does not exist" in detail:
             detail = "不存在"
         return f"{_param_label(exc)} 的值无效({detail})"
     text = exc.format_message()
     if text.startswith("No such command"):
         return "没有这个命令:" + text.split("'")[1] if "'" in text else text
-    if text.startswith("Got unexpected extra argument"):
-        return "多余的参数:" + text.split("(", 1)[-1].rstrip(")")
+    if text.startswith("Got unexpected extra argument"):  # “… argument(s) (a b)”: the last parentheses
+        return "多余的参数:" + text.rsplit("(", 1)[-1].rstrip(")")
     if "requires an argument" in text:
         return text.replace("Option", "选项").replace("requires an argument.", "后面需要一个值")
     return text

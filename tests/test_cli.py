@@ -168,8 +168,11 @@ def test_usage_errors_are_told_in_chinese_with_exit_2():
     cases = [
         (["ingest", "--nope"], "没有选项 --nope"),
         (["ingest"], "缺少参数 PATHS"),
-        (["figures", "--year", "abc"], "--year 的值无效"),
+        (["figures", "--year", "abc"], "--year 的值无效(应为整数)"),
+        (["check", "--year", "2025年"], "--year 的值无效(应为整数)"),
         (["nosuch"], "没有这个命令"),
+        (["ingest", "--year"], "选项 '--year' 后面需要一个值\n请运行“carestats ingest --help”查看用法"),
+        (["figures", "--year", "2025", "大兴镇", "表一"], "多余的参数:大兴镇 表一\n"),
     ]
     for args, words in cases:
         p = subprocess.run([sys.executable, "-m", "carestats", *args], capture_output=True, text=True)
