@@ -262,16 +262,11 @@ def _store(path: Path | None, *, create: bool = True):
 
 
 def _pick_year(store, year: int | None) -> int:
-    if year is not None:
-        return year
-    years = store.years()
-    if not years:
-        raise CarestatsError(f"数据库 {store.path} 中还没有数据。请先运行 carestats ingest 汇入报表")
-    if len(years) > 1:
+    if year is None and len(years := store.years()) > 1:
         err.print(
             f"数据库中有 {'、'.join(map(str, years))} 年的数据,使用最近的 {years[-1]} 年;可用 --year 指定。"
         )
-    return years[-1]
+    return store.require_year(year)
 
 
 # --------------------------------------------------------------------------- ingest
@@ -630,9 +625,6 @@ def check(
         with _store(db, create=False) as store:
             chosen = year if year is not None or letter_spec is None else letter_spec.year
             chosen = _pick_year(store, chosen)
-            if chosen not in store.years():
-                have = "、".join(map(str, store.years())) or "无"
-                raise UsageError(f"数据库 {store.path} 中没有 {chosen} 年的数据(已有年度:{have})")
             result = run_check(store, prof, chosen, rules)
             if letter is not None:
                 from carestats.letter_check import check_letter, letter_findings

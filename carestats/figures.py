@@ -80,6 +80,7 @@ def round_rate(value: Decimal, decimals: int) -> Decimal:
 
 
 def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
+    store.require_year(year)
     values = [v for v in store.active_values(year) if v.role == "value"]
     if not values:
         raise CarestatsError(

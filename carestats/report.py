@@ -35,11 +35,7 @@ def prepare_letter(
 ) -> Letter:
     """Check the year, refuse on errors unless ``force``, then render the letter from the store's figures."""
     year = spec.year if year is None else year
-    if year not in store.years():
-        raise CarestatsError(
-            f"数据库 {store.path} 中没有 {year} 年的数据。请先运行 carestats ingest 汇入报表,"
-            "或用 --year 指定年度。"
-        )
+    store.require_year(year)
     errors = check_errors(store, profile, year)
     if errors and not force:
         raise ReportRefused(

@@ -19,7 +19,7 @@ from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
-from carestats.errors import StoreError
+from carestats.errors import StoreError, UsageError
 
 ENV_DB = "CARESTATS_DB"
 DEFAULT_DB = "carestats.db"
@@ -356,6 +356,24 @@ class Store:
                 "SELECT DISTINCT year FROM submissions WHERE status = 'active' ORDER BY year"
             )
         ]
+
+    def require_year(self, year: int | None = None) -> int:
+        """The year to work on: ``year``, or the latest the store holds. A year it holds nothing for is refused
+        (exit 2, as a wrong --db or --year is), naming the years it does hold: check, figures and report say
+        the same."""
+        years = self.years()
+        if not years:
+            raise UsageError(
+                f"数据库 {self.path} 中还没有数据。请先运行 carestats ingest 汇入报表,或用 --db 指定数据库"
+            )
+        if year is None:
+            return years[-1]
+        if year not in years:
+            raise UsageError(
+                f"数据库 {self.path} 中没有 {year} 年的数据(已有 {'、'.join(map(str, years))} 年)。"
+                f"请用 --year 指定已有的年度,或先运行 carestats ingest 汇入 {year} 年的报表"
+            )
+        return year
 
     def active_values(self, year: int) -> list[StoredValue]:
         """Every active value of ``year``, in the order stored.

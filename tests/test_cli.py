@@ -90,6 +90,22 @@ def test_file_names_with_brackets_print_as_they_are(tmp_path):
     assert r.exit_code == 1 and "[v2]大兴镇.xlsx" in r.output and "错误" in r.output
 
 
+def test_a_year_the_store_does_not_hold_is_refused_alike_by_every_command(tmp_path):
+    db = tmp_path / "c.db"
+    Store.open(db).close()  # a store with nothing in it yet
+    spec = Path(__file__).parents[1] / "data" / "examples" / "letters" / "2025-57.toml"
+    for args in (["figures"], ["check"], ["report", str(spec)]):
+        r = invoke(*args, "--db", db)
+        assert r.exit_code == 2, (args, r.output)
+        assert "中还没有数据。请先运行 carestats ingest 汇入报表" in r.output, args
+    assert invoke("ingest", "--db", db, EXAMPLES / "大兴镇2025年一老一小统计表.xlsx").exit_code == 0
+    for args in (["figures"], ["check"], ["report", str(spec)]):
+        r = invoke(*args, "--db", db, "--year", "2024")
+        assert r.exit_code == 2, (args, r.output)
+        assert "没有 2024 年的数据(已有 2025 年)。请用 --year 指定已有的年度" in r.output, args
+        assert "Traceback" not in r.output
+
+
 def test_unreadable_cell_lands_but_exits_1(tmp_path):
     values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     values["A13"] = "2000余"

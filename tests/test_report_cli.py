@@ -123,7 +123,7 @@ def test_another_year_through_the_cli(tmp_path):
     [
         (["-o", "x.pdf"], 2, ["不支持的答复函格式", ".docx"]),
         (["--audit", "x.csv"], 2, ["不支持的核对表格式"]),
-        (["--year", "2019"], 1, ["没有 2019 年的数据"]),
+        (["--year", "2019"], 2, ["没有 2019 年的数据(已有 2025 年)", "--year"]),
     ],
 )
 def test_usage_errors(db, tmp_path, args, code, words):
