@@ -207,7 +207,7 @@ def _find_header(grid: _Grid, profile: Profile) -> tuple[str, int] | None:
 
 
 def _header_kind(grid: _Grid, i: int, profile: Profile) -> str | None:
-    """ "rows" or "units" when row ``i`` is the header of a table of that layout."""
+    """The layout of the table whose header is row ``i`` ("rows" or "units"), or None for any other row."""
     keys = {t for t in grid.texts(i) if t}
     if keys & NAME_HEADERS and (keys & VALUE_HEADERS or any(_YEAR_HEADER.match(t) for t in keys)):
         return "rows"
@@ -237,7 +237,7 @@ def header_hint(sheet: Sheet, year: int) -> str | None:
     """For a file refused as holding no return: the row with a 指标名称 header but no value column this reader
     knows, and what that column's header should say."""
     grid = _Grid(sheet)
-    known = NAME_HEADERS | CODE_HEADERS | UNIT_HEADERS | {"序号", "备注"}
+    known = NAME_HEADERS | CODE_HEADERS | UNIT_HEADERS | SKIP_HEADERS
     for i in range(min(grid.n, 60)):
         texts = grid.texts(i)
         if NAME_HEADERS.isdisjoint(texts):

@@ -212,7 +212,7 @@ def test_section_headings_in_the_name_column_are_read_by_the_plan(profile, tmp_p
     assert not any(followed)
 
 
-def test_last_years_column_reads_the_same_with_a_plan(profile, tmp_path):
+def test_last_years_column_reads_the_same_with_a_plan(profile, tmp_path, followed):
     template = write_table1(
         tmp_path / "大兴镇.xlsx", "大兴镇", edit=year_columns("2024年", last_year={"A01": 601})
     )
@@ -222,6 +222,7 @@ def test_last_years_column_reads_the_same_with_a_plan(profile, tmp_path):
     expected = fresh(other, profile)
     assert expected[0] == "统计表" and len(expected[4]) == 29
     assert after(template, other, profile) == expected
+    assert followed == [False]  # last year's figures differ: compared cells, so the rows are read one by one
 
 
 def test_a_second_table_where_the_template_has_notes_is_refused_with_a_plan(profile, tmp_path, followed):
