@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -220,16 +221,30 @@ def _header_kind(grid: _Grid, i: int, profile: Profile) -> str | None:
     return None
 
 
-def _no_second_table(grid: _Grid, start: int, profile: Profile, file_name: str) -> None:
-    """Refuse a sheet that holds another table below the return (after its footer, where reading stops):
-    its figures would otherwise be passed over in silence."""
-    for i in range(start, grid.n):
+def _nothing_below(
+    grid: _Grid, end: int, profile: Profile, file_name: str, data_row: Callable[[int], str | None]
+) -> None:
+    """Refuse a sheet whose rows below the table's end (the first 注/说明 or 填报人 line, where reading stops)
+    hold another table, or rows of the return itself (``data_row`` names them): a note typed in the middle of
+    a table would otherwise pass the figures below it over in silence."""
+    sheet = grid.sheet
+    for i in range(end + 1, grid.n):
         if _header_kind(grid, i, profile) is not None:
             shown = " ".join(t for t in grid.texts(i) if t)
             raise LayoutError(
-                f"{file_name}:工作表“{grid.sheet.name}”第 {grid.sheet.row_numbers[i] + 1} 行又是一张表的表头"
+                f"{file_name}:工作表“{sheet.name}”第 {sheet.row_numbers[i] + 1} 行又是一张表的表头"
                 f"(“{shown}”)。一个工作表只能填一张报表:请删除下面这张表,或把它另存为单独的文件后分别汇入",
                 code="two-tables",
+            )
+        what = data_row(i)
+        if what is not None:
+            line = next(filter(None, grid.texts(end)), "")
+            line = line if len(line) <= 20 else line[:20] + "…"
+            raise LayoutError(
+                f"{file_name}:工作表“{sheet.name}”第 {sheet.row_numbers[end] + 1} 行“{line}”被当作表尾,读到这一行为止;"
+                f"但下面第 {sheet.row_numbers[i] + 1} 行还有{what},这些数不会汇入。"
+                "请把这一行移到表的最后(或删除),再重新汇入",
+                code="rows-below-end",
             )
 
 
@@ -396,6 +411,24 @@ def _this_years_column(cols: list[tuple[int, int | None]], year: int | None) -> 
     return cols
 
 
+def _indicator_row(
+    grid: _Grid, profile: Profile, code_col: int | None, name_col: int | None
+) -> Callable[[int], str | None]:
+    """For the rows below a table's end: the indicator a row names by its code or its name, if any."""
+
+    def named(i: int) -> str | None:
+        own = grid.cell_texts(i)
+        if code_col is not None and code_col < len(own) and own[code_col].upper() in profile.indicators:
+            return f"指标 {profile.indicators[own[code_col].upper()].label}"
+        if name_col is not None and name_col < len(own) and own[name_col]:
+            codes, _key = _match_row_name(own[name_col], None, profile)
+            if codes:
+                return f"指标 {profile.indicators[codes[0]].label}"
+        return None
+
+    return named
+
+
 def _read_rows_layout(
     grid: _Grid, hrow: int, meta: _Meta, profile: Profile, file_name: str, year_opt: int | None
 ) -> SheetReturn:
@@ -437,7 +470,8 @@ def _read_rows_layout(
     if read is None:
         read = _scan_rows(grid, hrow, (col["code"], col["name"], col["unit"], vcol), key, profile, file_name)
     found, end = read
-    _no_second_table(grid, end + 1, profile, file_name)
+    if end < grid.n:
+        _nothing_below(grid, end, profile, file_name, _indicator_row(grid, profile, col["code"], col["name"]))
     table = _table_for([c for c, *_ in found], meta, profile, file_name)
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
     records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
@@ -670,6 +704,17 @@ def _match_column(label: str, profile: Profile) -> str | None:
     return None
 
 
+def _unit_row(grid: _Grid, profile: Profile, unit_col: int) -> Callable[[int], str | None]:
+    """For the rows below a table's end: the township or department a row names, if any."""
+
+    def named(i: int) -> str | None:
+        label = grid.label(i, unit_col)
+        unit = profile.unit_named(label) if label else None
+        return f"{unit}的一行" if unit else None
+
+    return named
+
+
 def _read_units_layout(
     grid: _Grid, hrow: int, meta: _Meta, profile: Profile, file_name: str, year_opt: int | None
 ) -> SheetReturn:
@@ -770,5 +815,6 @@ def _read_units_layout(
         )
     if not records:
         raise LayoutError(f"{file_name}:工作表“{sheet.name}”表头下面没有任何数据行")
-    _no_second_table(grid, end + 1, profile, file_name)
+    if end < grid.n:
+        _nothing_below(grid, end, profile, file_name, _unit_row(grid, profile, unit_col))
     return SheetReturn(sheet.name, table, filer, year, "units", records)

@@ -180,6 +180,36 @@ def test_a_second_table_below_the_footer_refuses_the_file(store, profile, tmp_pa
     assert store.counts() == (0, 0)
 
 
+def test_a_note_in_the_middle_of_the_table_does_not_pass_the_rows_below_over(store, profile, tmp_path):
+    def note(ws) -> None:
+        for (cell,) in ws.iter_rows(min_col=2, max_col=2):
+            if cell.value == "A13":
+                ws.insert_rows(cell.row + 1)
+                ws.cell(row=cell.row + 1, column=1).value = "注:高龄津贴含补发2024年12月部分"
+                return
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=note))
+    assert (r.status, r.code) == (REFUSED, "rows-below-end")
+    assert (
+        "第 19 行“注:高龄津贴含补发2024年12月部分”被当作表尾,读到这一行为止;但下面第 21 行还有指标 B01 乡镇敬老院"
+        in r.message
+    )
+    assert store.counts() == (0, 0)
+
+
+def test_a_note_in_the_middle_of_table2_does_not_pass_the_townships_below_over(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    wb = load_workbook(path)
+    wb.active.insert_rows(9)
+    wb.active.cell(row=9, column=1).value = "说明:以下乡镇为半年数"
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "rows-below-end")
+    assert "第 9 行“说明:以下乡镇为半年数”被当作表尾" in r.message and "第 10 行还有" in r.message
+
+
 def test_notes_below_the_footer_are_not_a_second_table(store, profile, tmp_path):
     def notes(ws) -> None:
         ws.append(["注:1. 本表由各乡镇于次年1月15日前报送;2. 指标名称、2025年数值不得改动。"])

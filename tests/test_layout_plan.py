@@ -154,12 +154,20 @@ def test_a_row_read_from_its_value_cell_makes_no_plan(profile, tmp_path, followe
     template = write_table1(
         tmp_path / "大兴镇.xlsx",
         "大兴镇",
+        blank_rows_after=("C10",),
+        edit=_set(2, "C10", 1, 5, "注:以上为全年数"),
+    )
+    other = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", blank_rows_after=("C10",))
+    assert after(template, other, profile) == fresh(other, profile)
+    assert followed == []
+    # the same note in the middle of the table: the rows below it are not passed over
+    middle = write_table1(
+        tmp_path / "半坡乡.xlsx",
+        "半坡乡",
         blank_rows_after=("A13",),
         edit=_set(2, "A13", 1, 5, "注:以下为儿童数"),
     )
-    other = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", blank_rows_after=("A13",))
-    assert after(template, other, profile) == fresh(other, profile)
-    assert followed == []
+    assert fresh(middle, profile)[:2] == ("refused", "rows-below-end")
 
 
 def _merge_below(text_column: int, text: str, column: int, rows: int) -> Callable:
