@@ -39,6 +39,11 @@ _APPROX = re.compile(r"(余|多|约|左右|以上|以下|上下|近|超过|不�
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _SUFFIX = re.compile(r"^(?P<num>[+-]?[\d.,]+)\s*(?P<unit>万元|人次|场次|元|人|%|个|所|张|次|份|家|名|户)$")
+_SPACED_DIGITS = re.compile(r"\d\s+\d")
+_SPACE_GROUPED = re.compile(r"^[+-]?\d{1,3}(\s\d{3})+(\.\d+)?(\s*\D+)?$")  # 1 234 567.5 (人)
+# Excel holds 15 significant digits: a figure of 16 digits or more before the point is no count or sum of
+# money but a phone number, an ID number or several numbers typed into one cell.
+MAX_INTEGER_DIGITS = 15
 
 TEN_THOUSAND = Decimal(10000)
 
@@ -127,11 +132,18 @@ def parse_value(
         raw = _float_text(float(cell)) if isinstance(cell, float) else str(int(cell))  # type: ignore[arg-type]
         if unit_problem:
             return Parsed(None, raw, UNIT_MISMATCH, unit_problem + ";请核对计量单位")
-        if scale is ONE and raw.isdigit() and ind.kind not in ("money", "rate"):
+        if (
+            scale is ONE
+            and raw.isdigit()
+            and len(raw) <= MAX_INTEGER_DIGITS
+            and ind.kind not in ("money", "rate")
+        ):
             return Parsed(Decimal(raw), raw)  # a whole count: already exact, nothing to round or scale
         value = Decimal(raw)  # the shortest text of a float is the figure the clerk typed, never float math
         if not value.is_finite():
             return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
+        if too_long := _too_long(value, raw):
+            return too_long
         return Parsed(_finish(value if scale is ONE else value * scale, ind), raw)
     raw = raw_text(cell)
     if unit_problem:
@@ -141,6 +153,8 @@ def parse_value(
     text = nfkc(raw).strip().replace("\u00a0", "")
     if not text:
         return Parsed(None, raw, BLANK, "单元格为空;无数据的应填 0,不得留空")
+    if _SPACED_DIGITS.search(text) and not _SPACE_GROUPED.match(text):
+        return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”中间有空格,不是一个数;请只填写一个准确数")
     compact = re.sub(r"\s+", "", text)
     if compact.lower() in _PLACEHOLDERS:
         return Parsed(None, raw, PLACEHOLDER, f"“{raw}”不是数值;无数据的应填 0")
@@ -162,7 +176,22 @@ def parse_value(
         value = Decimal(compact)
     except InvalidOperation:
         return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
+    if too_long := _too_long(value, raw):
+        return too_long
     return Parsed(_finish(value * scale, ind), raw)
+
+
+def _too_long(value: Decimal, raw: str) -> Parsed | None:
+    """A figure with more digits before the point than Excel can hold, as a problem (never rounded)."""
+    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+        return Parsed(
+            None,
+            raw,
+            NOT_A_NUMBER,
+            f"“{raw}”有 {value.adjusted() + 1} 位整数,超过 {MAX_INTEGER_DIGITS} 位,不像统计数"
+            "(可能是电话号码、身份证号或几个数填在了一格);请填写准确数",
+        )
+    return None
 
 
 def _finish(value: Decimal, ind: Indicator) -> Decimal:

@@ -44,6 +44,11 @@ def expected_unit(unit):
     return {k: Decimal(str(v)) for k, v in exp.items() if not k.startswith("H")}
 
 
+def expected_unit_values(unit):
+    """The unit's 2025 表一 figures as write_table1 writes them (whole numbers as int)."""
+    return {k: (int(v) if v == v.to_integral_value() else float(v)) for k, v in expected_unit(unit).items()}
+
+
 def assert_unit_matches(store, unit):
     got = {code: v.value for (_u, code), v in values_of(store, unit=unit).items() if not code.startswith("H")}
     assert got == expected_unit(unit)
@@ -228,6 +233,14 @@ def test_a_second_table_below_table2_refuses_the_file(store, profile, tmp_path):
     r = ingest_one(store, profile, path)
     assert (r.status, r.code) == (REFUSED, "two-tables")
     assert "工作表“Sheet1”第 19 行又是一张表的表头" in r.message
+
+
+def test_phone_numbers_in_a_value_cell_are_a_located_problem(store, profile, tmp_path):
+    values = {**expected_unit_values("大兴镇"), "A13": "13887654321 13987654321", "A11": 1e30}
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", values=values))
+    assert r.status == STORED and r.values == 29
+    assert {(p.cell, p.problem) for p in r.problems} == {("E18", "not-a-number"), ("E16", "not-a-number")}
+    assert values_of(store)[("大兴镇", "A13")].value is None
 
 
 def test_text_numbers_full_width_and_separators(store, profile, tmp_path):

@@ -33,7 +33,8 @@ def ind(profile):
         ("97.78%", "H03", None, Decimal("97.78")),
         (0.1271, "A12", "万元", Decimal("1271.00")),
         (12.3456789, "A07", "万元", Decimal("123456.789")),  # more than 2 decimals kept exactly for check
-        (1e30, "A07", "元", Decimal("1E+30")),  # more digits than the context: kept, not an error
+        ("1 234 567.5", "A07", "元", Decimal("1234567.50")),  # thousands grouped by spaces
+        (999999999999999.0, "A07", "元", Decimal("999999999999999.00")),  # 15 digits: all Excel holds
         (-3.0, "A01", "人", Decimal("-3")),  # a negative count is for check to flag, not for the reader
     ],
 )
@@ -58,6 +59,11 @@ def test_parses_exactly(ind, cell, code, unit, expected):
         ("无", V.PLACEHOLDER),
         ("见附件", V.NOT_A_NUMBER),
         ("12元", V.UNIT_MISMATCH),  # a count of people written in 元
+        ("13887654321 13987654321", V.NOT_A_NUMBER),  # two phone numbers in one cell, not 1 234 grouping
+        ("12 34", V.NOT_A_NUMBER),
+        (1e30, V.NOT_A_NUMBER),  # more digits than Excel holds: no figure (and it used to crash a count)
+        (12345678901234567890, V.NOT_A_NUMBER),
+        ("1234567890123456", V.NOT_A_NUMBER),
         (dt.datetime(2025, 1, 1), V.NOT_A_NUMBER),
         (True, V.NOT_A_NUMBER),
     ],
