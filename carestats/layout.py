@@ -20,7 +20,7 @@ from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
 from carestats.reader import Sheet, col_letter
 from carestats.text import name_key, split_unit, squash, strip_qizhong
-from carestats.values import Parsed, parse_value, raw_text, unit_scale
+from carestats.values import UNIT_MISMATCH, Parsed, parse_value, raw_text, unit_scale
 
 NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
 CODE_HEADERS = {"指标代码", "代码", "指标编码", "编码", "编号"}
@@ -51,7 +51,21 @@ FOOTER_PREFIXES = (
     "说明:",
     "备注:",
 )
-META_PREFIXES = ("填报单位", "报送单位", "单位名称", "填报日期", "报送日期", "统计时段", "单位:")
+META_PREFIXES = (
+    "填报单位",
+    "报送单位",
+    "单位名称",
+    "填报日期",
+    "报送日期",
+    "统计时段",
+    "统计时间",
+    "统计期间",
+    "统计日期",
+    "报告期",
+    "单位:",
+)
+# a table-wide unit for its money figures, above the header: “金额单位:万元”, “单位:万元”
+_MONEY_UNIT = re.compile(r"(?:金额单位|^单位)[::](万元|元)(?![\u4e00-\u9fff])")
 INSTRUCTION_SHEETS = ("填报说明", "填表说明", "说明", "目录", "封面")
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -272,6 +286,8 @@ class _Meta:
     filer_text: str = ""
     title_cell: str = ""
     filer_cell: str = ""
+    money_unit: str | None = None  # “金额单位:万元” above the header
+    money_unit_cell: str = ""
 
 
 def _metadata(grid: _Grid, hrow: int) -> _Meta:
@@ -282,11 +298,21 @@ def _metadata(grid: _Grid, hrow: int) -> _Meta:
             if type(raw) is not str or not raw.strip():
                 continue
             t = squash(raw)
+            if "单位" in t and (m := _MONEY_UNIT.search(t)):
+                meta.money_unit, meta.money_unit_cell = m.group(1), grid.sheet.addr(i, j)
             if _TABLE_NO.match(t) and meta.table_no is None:
                 meta.table_no = t
             elif t.startswith(("填报单位", "报送单位", "单位名称")):
                 meta.filer_text = re.sub(r"^(填报单位|报送单位|单位名称)(\(盖章\))?[::]?", "", t)
                 meta.filer_cell = grid.sheet.addr(i, j)
+                if not meta.filer_text:  # “填报单位:” in one cell, the name in the next one
+                    after = [
+                        (k, squash(v))
+                        for k, v in enumerate(rows[i])
+                        if k > j and type(v) is str and v.strip()
+                    ]
+                    if after:
+                        meta.filer_text, meta.filer_cell = after[0][1], grid.sheet.addr(i, after[0][0])
             elif t.startswith(META_PREFIXES) or t.startswith("("):
                 continue
             elif len(t) > len(meta.title) and ("表" in t or "统计" in t or "情况" in t):
@@ -461,18 +487,39 @@ def _read_rows_layout(
             f"{file_name}:{where}表头有多个数值列({names}),无法确定填报数在哪一列。请只保留本年数一列"
         )
     vcol, vyear = value_cols[0]
+    if vcol in sheet.hidden_columns:
+        raise LayoutError(
+            f"{file_name}:工作表“{sheet.name}”的数值列 {col_letter(vcol)} 列(表头“{headers[vcol]}”)是隐藏的,"
+            "隐藏列里的数不能当作填报数。请取消隐藏并核对这一列(或删除它,把本年数填在显示的列里)后重新汇入",
+            code="hidden-value-column",
+        )
     if vyear is not None:
         years.append((vyear, f"数值列表头({sheet.name}!{sheet.addr(hrow, vcol)})"))
     year = _identify_year(years, year_opt, file_name, profile.year)
 
-    key = (hrow, tuple(headers), grid.n, tuple(sheet.merged))
+    # the unit line above the header is part of the key: a plan keeps the scales it read its rows with
+    key = (hrow, tuple(headers), grid.n, tuple(sheet.merged), meta.money_unit)
     read = _follow_plans(key, sheet, vcol, profile)
     if read is None:
-        read = _scan_rows(grid, hrow, (col["code"], col["name"], col["unit"], vcol), key, profile, file_name)
+        cols = (col["code"], col["name"], col["unit"], vcol)
+        read = _scan_rows(grid, hrow, cols, key, profile, file_name, meta.money_unit)
     found, end = read
     if end < grid.n:
         _nothing_below(grid, end, profile, file_name, _indicator_row(grid, profile, col["code"], col["name"]))
     table = _table_for([c for c, *_ in found], meta, profile, file_name)
+    mine = profile.table_codes(table)
+    if not mine.issuperset([f[0] for f in found]):
+        foreign = [
+            f"{sheet.name}!{addr} 指标 {profile.indicators[code].label} 是{'、'.join(profile.indicators[code].tables)}的指标"
+            for code, _i, _p, addr in found
+            if code not in mine
+        ]
+        raise LayoutError(
+            f"{file_name}:这是{table},但有 {len(foreign)} 行是别的表的指标,文件未汇入:\n  "
+            + "\n  ".join(foreign)
+            + f"\n请删除这些行(它们应由{table}以外的报表报送)后重新汇入",
+            code="foreign-indicator",
+        )
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
     records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
     return SheetReturn(sheet.name, table, filer, year, "rows", records)
@@ -563,6 +610,7 @@ def _scan_rows(
     plan_key: tuple,
     profile: Profile,
     file_name: str,
+    money_unit: str | None = None,
 ) -> tuple[list[tuple[str, int, Parsed, str]], int]:
     """Read the rows under the header one by one, and remember them as a plan for the next return. Returns
     the value rows and the row where reading stopped (the footer, or the end of the sheet)."""
@@ -617,6 +665,15 @@ def _scan_rows(
             if code not in indicators:
                 errors.append(f"{sheet.name}!{sheet.addr(i, code_col)} 指标代码“{code_txt}”不在指标目录中")  # type: ignore[arg-type]
                 continue
+            if name_txt:  # a name that is another indicator's: which of the two is meant is not guessed
+                named, _key = _match_row_name(str(row[name_col]), parent, profile)  # type: ignore[index]
+                if named and code not in named:
+                    others = "、".join(indicators[c].label for c in named)
+                    errors.append(
+                        f"{sheet.name}!{sheet.addr(i, code_col)} 指标代码“{code_txt}”是 {indicators[code].label},"  # type: ignore[arg-type]
+                        f"但同一行的指标名称“{row[name_col]}”是 {others}"  # type: ignore[index]
+                    )
+                    continue
         else:
             name_raw = row[name_col] if name_col < len(row) else ""  # type: ignore[operator]
             codes, key = _match_row_name(str(name_raw), parent, profile)
@@ -649,6 +706,13 @@ def _scan_rows(
         if not ind.parent and not name_txt.startswith("其中"):
             parent = code
         unit_text = (own[unit_col] if unit_col < width else "") if unit_col is not None else None
+        unit_text, conflict = _row_unit(unit_text, name_txt, money_unit, ind)
+        if conflict:
+            found.append(
+                (code, i, Parsed(None, "" if blank else raw_text(value_cell), UNIT_MISMATCH, conflict), addr)
+            )
+            steps = None  # a row read as a problem of two cells is not planned
+            continue
         found.append((code, i, _parse_cell(sheet, value_cell, addr, blank, ind, unit_text), addr))
         if steps is not None:
             if any(c < len(row) and row[c] is not None and type(row[c]) is not str for c in label_cols):
@@ -667,6 +731,27 @@ def _scan_rows(
     if steps is not None:
         _remember(plan_key, profile, steps)
     return found, end
+
+
+def _row_unit(
+    unit_text: str | None, name_txt: str, money_unit: str | None, ind: Indicator
+) -> tuple[str | None, str | None]:
+    """The row's 计量单位: its own cell, else the unit after its name (发放…金额(万元)), else for money the
+    table's unit line (金额单位:万元); and, when two of them disagree, what to tell the clerk (the value is
+    then a unit-mismatch problem: which one is meant is never guessed)."""
+    for other, where in (
+        (split_unit(name_txt)[1] if name_txt else None, "指标名称写的"),
+        (money_unit if ind.kind == "money" else None, "表头上方写的金额"),
+    ):
+        if not other or other == unit_text:
+            continue
+        if unit_text and unit_scale(unit_text, ind)[0] != unit_scale(other, ind)[0]:
+            return (
+                unit_text,
+                f"{where}计量单位是“{other}”,而这一行的计量单位是“{unit_text}”,两者不一致;请核对",
+            )
+        unit_text = unit_text or other
+    return unit_text, None
 
 
 def _parse(sheet: Sheet, i: int, j: int, ind: Indicator, unit_text: str | None) -> Parsed:

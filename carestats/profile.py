@@ -85,6 +85,7 @@ class Profile:
     _unit_index: list[tuple[str, str]] = field(default_factory=list, repr=False)
     _unit_by_label: dict[str, str] = field(default_factory=dict, repr=False)
     _unit_lengths_by_first: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _table_codes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -217,6 +218,13 @@ class Profile:
 
     def table_indicators(self, table_id: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if table_id in i.tables]
+
+    def table_codes(self, table_id: str) -> frozenset[str]:
+        """The codes of a table's indicators (kept: every return asks)."""
+        codes = self._table_codes.get(table_id)
+        if codes is None:
+            codes = self._table_codes[table_id] = frozenset(i.code for i in self.table_indicators(table_id))
+        return codes
 
     def limit(self, key: str, default: int) -> int:
         return int(self.limits.get(key, default))

@@ -84,6 +84,20 @@ class Sheet:
             self._uncached = _scan_uncached(self.xml) if self.xml else ({}, {})
         return self._uncached
 
+    @property
+    def hidden_columns(self) -> frozenset[int]:
+        """0-based columns an .xlsx sheet hides (``<col min max hidden="1">``); calamine reads them like any other."""
+        # <cols> comes before <sheetData>: only that head of the XML is searched
+        if not self.xml or self.xml.find(b"hidden", 0, self.xml.find(b"sheetData")) < 0:
+            return frozenset()
+        out: set[int] = set()
+        for m in _COL_TAG.finditer(self.xml):
+            attrs = dict(_ATTR.findall(m.group(1)))
+            if attrs.get(b"hidden") in (b"1", b"true"):
+                lo, hi = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
+                out.update(range(max(lo, 1) - 1, min(hi, 16384)))
+        return frozenset(out)
+
     def get(self, i: int, j: int) -> Any:
         row = self.rows[i]
         return row[j] if j < len(row) else ""
@@ -336,6 +350,7 @@ def _declares_doctype(xml: bytes) -> bool:
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+_COL_TAG = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
 
 
 def _zip_sheets(path: Path, zf: Package | ZipfilePackage, names: set[str]) -> list[_ZipSheet]:

@@ -243,6 +243,108 @@ def test_phone_numbers_in_a_value_cell_are_a_located_problem(store, profile, tmp
     assert values_of(store)[("大兴镇", "A13")].value is None
 
 
+def _in_wan_yuan(unit: str) -> dict:
+    """The unit's 表一 figures with the four money figures in 万元."""
+    values = expected_unit_values(unit)
+    return {**values, **{c: float(Decimal(str(values[c])) / 10000) for c in ("A07", "A09", "A12", "C09")}}
+
+
+def _without_unit_column(ws) -> None:
+    ws.delete_cols(4)
+
+
+def test_wan_yuan_after_an_indicator_name_scales_its_figure(store, profile, tmp_path):
+    values = {**expected_unit_values("大兴镇"), "C09": 40.555}
+    names = {"C09": "发放困境儿童生活补贴金额（万元）"}
+    path = write_table1(tmp_path / "大兴镇.xlsx", values=values, names=names, edit=_without_unit_column)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert_unit_matches(store, "大兴镇")  # C09 = 405550.00 元
+    # the same name beside a 计量单位 cell that says 元: which one is meant is not guessed
+    path = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", names=names)
+    r = ingest_one(store, profile, path)
+    assert [(p.cell, p.problem) for p in r.problems] == [("E35", "unit-mismatch")]
+    assert "指标名称写的计量单位是“万元”,而这一行的计量单位是“元”" in r.problems[0].detail
+
+
+def test_a_money_unit_line_above_the_header_scales_the_money_figures(store, profile, tmp_path):
+    path = write_table1(
+        tmp_path / "大兴镇.xlsx",
+        values=_in_wan_yuan("大兴镇"),
+        subtitle="金额单位:万元",
+        edit=_without_unit_column,
+    )
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert_unit_matches(store, "大兴镇")
+    # with the form's 计量单位 column still saying 元 the two disagree: every money figure is a problem
+    path = write_table1(
+        tmp_path / "牛孔镇.xlsx", "牛孔镇", values=_in_wan_yuan("牛孔镇"), subtitle="单位：万元"
+    )
+    r = ingest_one(store, profile, path)
+    assert sorted(p.code for p in r.problems) == ["A07", "A09", "A12", "C09"]
+    assert {p.problem for p in r.problems} == {"unit-mismatch"}
+
+
+def test_a_code_and_a_name_that_name_two_indicators_refuse_the_file(store, profile, tmp_path):
+    def swap(ws) -> None:
+        for (cell,) in ws.iter_rows(min_col=2, max_col=2):
+            if cell.value == "A05":
+                cell.value, ws.cell(row=cell.row + 1, column=2).value = "A06", "A05"
+                return
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=swap))
+    assert r.status == REFUSED
+    assert (
+        "统计表!B10 指标代码“A06”是 A06 在册高龄老人数,但同一行的指标名称“纳入最低生活保障的老年人数”是 A05"
+        in r.message
+    )
+    assert store.counts() == (0, 0)
+
+
+def test_an_indicator_of_another_table_refuses_the_return(store, profile, tmp_path):
+    r = ingest_one(
+        store,
+        profile,
+        write_table1(tmp_path / "大兴镇.xlsx", extra_rows=[("H01", "家庭医生签约人数", "人", 2500)]),
+    )
+    assert (r.status, r.code) == (REFUSED, "foreign-indicator")
+    assert (
+        "这是表一,但有 1 行是别的表的指标" in r.message
+        and "指标 H01" in r.message
+        and "是表二的指标" in r.message
+    )
+
+
+def test_a_hidden_value_column_is_not_read(store, profile, tmp_path):
+    def hide(ws) -> None:
+        ws.insert_cols(6)
+        ws["F4"] = "2025年(调整后)"
+        ws.column_dimensions["E"].hidden = True
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=hide))
+    assert (r.status, r.code) == (REFUSED, "hidden-value-column")
+    assert "数值列 E 列(表头“2025年”)是隐藏的" in r.message
+
+
+def test_a_filer_written_in_the_cell_after_its_label(store, profile, tmp_path):
+    def split(ws) -> None:
+        ws["A3"], ws["B3"] = "填报单位:", "牛孔镇人民政府"
+
+    title = "绿春县2025年“一老一小”关爱服务情况统计表"
+    r = ingest_one(store, profile, write_table1(tmp_path / "统计表.xlsx", "牛孔镇", title=title, edit=split))
+    assert (r.status, r.filer) == (STORED, "牛孔镇")
+    # and it is checked against the file name like any 填报单位
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇2025年.xlsx", title=title, edit=split))
+    assert r.status == REFUSED and "牛孔镇" in r.message and "大兴镇" in r.message
+
+
+def test_a_statistical_period_line_is_not_taken_for_the_title(store, profile, tmp_path):
+    path = write_table1(tmp_path / "大兴镇.xlsx", subtitle="统计时间:2024年12月1日至2025年11月30日")
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.year) == (STORED, 2025)
+
+
 def test_text_numbers_full_width_and_separators(store, profile, tmp_path):
     values = {k: v for k, v in expected_unit("平河镇").items()}
     values = {k: str(int(v)) if v == v.to_integral_value() else str(v) for k, v in values.items()}

@@ -241,3 +241,20 @@ def test_a_second_table_where_the_template_has_notes_is_refused_with_a_plan(prof
     assert expected[:2] == ("refused", "two-tables")
     assert after(template, other, profile) == expected
     assert followed == [True]
+
+
+def test_a_money_unit_line_is_part_of_the_template(profile, tmp_path, followed):
+    def no_unit_column(ws) -> None:
+        ws.delete_cols(4)
+
+    def wan_yuan(ws) -> None:
+        ws.delete_cols(4)
+        ws["C3"] = "金额单位:万元"  # in the 填报单位 row: the header stays where the template has it
+
+    template = write_table1(tmp_path / "大兴镇.xlsx", "大兴镇", edit=no_unit_column)
+    values = {**_values("牛孔镇"), "A07": 13.2386}
+    other = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", values=values, edit=wan_yuan)
+    expected = fresh(other, profile)
+    assert [v[3] for v in expected[4] if v[1] == "A07"] == ["132386.00"]
+    assert after(template, other, profile) == expected
+    assert followed == []  # the template's plan read its money in 元: not offered for this return
