@@ -66,7 +66,9 @@ META_PREFIXES = (
 )
 # a table-wide unit for its money figures, above the header: “金额单位:万元”, “单位:万元”
 _MONEY_UNIT = re.compile(r"(?:金额单位|^单位)[::](万元|元)(?![\u4e00-\u9fff])")
-INSTRUCTION_SHEETS = ("填报说明", "填表说明", "说明", "目录", "封面")
+# sheets that are no return: instructions, a cover, and the 审核意见 list `check --annotate` puts first in
+# its copy of a return (a township may correct the copy and send it back)
+INSTRUCTION_SHEETS = ("填报说明", "填表说明", "说明", "目录", "封面", "审核意见")
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年(度)?(数|数值|实绩)?$")

@@ -142,6 +142,20 @@ def test_annotated_copy_has_fills_comments_and_a_findings_sheet(tmp_path):
     assert original_wb.sheetnames == ["统计表"] and original_wb["统计表"]["E7"].comment is None
 
 
+def test_a_corrected_annotated_copy_is_ingested_again(tmp_path):
+    db = county_db(tmp_path, {DX: {"A02": 574}})
+    out_dir = tmp_path / "审核意见"
+    assert invoke("check", "--db", db, "--annotate", out_dir).exit_code == 1
+    copy = out_dir / "大兴镇2025年一老一小统计表_审核意见.xlsx"
+    wb = load_workbook(copy)
+    wb["统计表"]["E7"] = 69  # the township corrects the red cell in the copy it was sent
+    wb.save(copy)
+    r = invoke("ingest", "--db", db, "--replace", copy)
+    assert r.exit_code == 0, r.output
+    assert "替换了 大兴镇2025年一老一小统计表.xlsx" in r.output
+    assert invoke("check", "--db", db, "--year", "2025").exit_code == 0
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_annotated_copy_opens_in_libreoffice(tmp_path):
     db = county_db(tmp_path, {DX: {"A02": 574}})
