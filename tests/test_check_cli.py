@@ -143,12 +143,13 @@ def test_annotated_copy_has_fills_comments_and_a_findings_sheet(tmp_path):
 
 
 def test_a_corrected_annotated_copy_is_ingested_again(tmp_path):
-    db = county_db(tmp_path, {DX: {"A02": 574}})
+    db = county_db(tmp_path, {DX: {"A13": "2000余"}})  # its finding names the one code A13
     out_dir = tmp_path / "审核意见"
     assert invoke("check", "--db", db, "--annotate", out_dir).exit_code == 1
     copy = out_dir / "大兴镇2025年一老一小统计表_审核意见.xlsx"
     wb = load_workbook(copy)
-    wb["统计表"]["E7"] = 69  # the township corrects the red cell in the copy it was sent
+    assert [c.value for c in wb[SHEET_TITLE][3]][6] == "A13"  # a 单位 column and a code: it looks like 表二
+    wb["统计表"]["E18"] = 2087  # the township corrects the red cell in the copy it was sent
     wb.save(copy)
     r = invoke("ingest", "--db", db, "--replace", copy)
     assert r.exit_code == 0, r.output
