@@ -168,7 +168,11 @@ def _new_values(records: list[Record]) -> list[tuple]:
     ]
 
 
-def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> FileResult:
+def commit_prepared(
+    store: Store, prep: Prepared, *, replace: bool = False, this_run: set[int] | None = None
+) -> FileResult:
+    """Store one prepared file in its transaction. ``this_run`` holds the submissions stored so far in the same
+    run: they are never replaced by a later file of the run, and the new one is added to them."""
     path = prep.path
     base = FileResult(
         path,
@@ -179,7 +183,7 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
         units=sorted({v[0] for v in prep.values if v[2] == "value"}),
     )
     try:
-        _id, superseded = store.add_submission(
+        new_id, superseded = store.add_submission(
             file_name=path.name,
             file_path=prep.file_path,
             sha256=prep.sha256,
@@ -189,6 +193,7 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
             sheet=prep.sheet,
             values=prep.values,
             replace=replace,
+            keep=this_run if this_run is not None else frozenset(),
         )
     except AlreadyStored as exc:
         base.status = UNCHANGED
@@ -202,18 +207,24 @@ def commit_prepared(store: Store, prep: Prepared, *, replace: bool = False) -> F
         for sub, keys in holders.values():
             shown = "、".join(keys[:3]) + (f" 等 {len(keys)} 项" if len(keys) > 3 else "")
             parts.append(f"{shown}已由 {sub.file_name}(汇入于 {sub.ingested_at})提供")
+        if this_run is not None and any(sub.id in this_run for _u, _c, sub in exc.clashes):
+            advice = (
+                "。这几份文件是这一次一起汇入的,无法确定以哪一份为准(--replace 不会用后一份替换前一份);"
+                "请只保留正确的一份,再重新汇入"
+            )
+        else:
+            advice = "。同一单位同一年度同一指标只能有一个有效数;如确需用本文件替换,请加 --replace(原文件保留在历史中)"
         return FileResult(
             path,
             REFUSED,
-            f"{path.name}:{prep.year} 年的"
-            + ";".join(parts)
-            + "。同一单位同一年度同一指标只能有一个有效数;如确需用本文件替换,请加 --replace"
-            "(原文件保留在历史中)",
+            f"{path.name}:{prep.year} 年的" + ";".join(parts) + advice,
             filer=prep.filer,
             table=prep.table,
             year=prep.year,
             code="conflict",
         )
+    if this_run is not None:
+        this_run.add(new_id)
     base.values = len(prep.values)
     base.superseded = superseded
     base.problems = [
@@ -342,8 +353,12 @@ def ingest_files(
     transaction per file, in the order of the files.
     """
     results = list(skipped or [])
+    this_run: set[int] = set()
     for prep in _prepared(files, profile, year, default_workers() if workers is None else workers):
-        result = prep if isinstance(prep, FileResult) else commit_prepared(store, prep, replace=replace)
+        if isinstance(prep, FileResult):
+            result = prep
+        else:
+            result = commit_prepared(store, prep, replace=replace, this_run=this_run)
         results.append(result)
         if on_file:
             on_file(result)

@@ -257,11 +257,14 @@ class Store:
         sheet: str,
         values: Iterable[NewValue],
         replace: bool = False,
+        keep: frozenset[int] | set[int] = frozenset(),
     ) -> tuple[int, list[Submission]]:
         """Store one file's values in one transaction. Returns (new id, submissions it superseded).
 
         Raises ``AlreadyStored`` when the same bytes are already active, ``Conflict`` when another active submission already holds a value for the same unit, indicator
-        and year, unless ``replace``: then those submissions are marked superseded (kept in the history).
+        and year, unless ``replace``: then those submissions are marked superseded (kept in the history). The
+        submissions in ``keep`` (those stored earlier in the same run) are never replaced: of two files for the
+        same unit in one batch, the later one is not taken to be the correction.
         """
         values = list(values)
         try:
@@ -280,7 +283,7 @@ class Store:
             if any(v[2] == "total" for v in values):
                 clashes += self._clashes(year, "total", values, table)
             superseded: list[Submission] = []
-            if clashes and not replace:
+            if clashes and (not replace or any(sub.id in keep for _u, _c, sub in clashes)):
                 raise Conflict(clashes)
             now = dt.datetime.now().isoformat(timespec="seconds")
             cur = self.conn.execute(

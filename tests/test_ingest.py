@@ -539,6 +539,38 @@ def test_same_file_twice_is_a_noop(store, profile, tmp_path):
     assert store.counts() == before
 
 
+@pytest.mark.parametrize("corrected", ["大兴镇2025(更正).xlsx", "大兴镇2025年一老一小统计表（更正）.xlsx"])
+def test_replace_never_lets_an_original_undo_its_correction_in_the_same_batch(
+    store, profile, tmp_path, corrected
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    original = write_table1(inbox / "大兴镇2025年一老一小统计表.xlsx")
+    assert ingest_one(store, profile, original).status == STORED
+    write_table1(inbox / corrected, values={**expected_unit_values("大兴镇"), "A05": 1136})
+    # the correction sorts before or after the original: either way it is what stays
+    results = ingest_paths(store, profile, [inbox], replace=True)
+    by_name = {r.path.name: r for r in results}
+    assert by_name[corrected].status == STORED
+    assert values_of(store)[("大兴镇", "A05")].value == Decimal(1136)
+    assert [s.file_name for s in store.submissions() if s.status == "active"] == [corrected]
+    refused = [r for r in results if r.status == REFUSED]
+    assert all("这一次一起汇入的" in r.message for r in refused)
+
+
+def test_two_new_files_for_one_unit_in_one_batch_keep_the_first_and_say_why(store, profile, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_table1(inbox / "大兴镇2025年一老一小统计表.xlsx")
+    write_table1(
+        inbox / "大兴镇2025年一老一小统计表_2.xlsx", values={**expected_unit_values("大兴镇"), "A05": 1136}
+    )
+    first, second = ingest_paths(store, profile, [inbox], replace=True)
+    assert first.status == STORED and second.status == REFUSED
+    assert "无法确定以哪一份为准(--replace 不会用后一份替换前一份)" in second.message
+    assert values_of(store)[("大兴镇", "A05")].value == Decimal(1135)
+
+
 def test_second_file_for_same_unit_is_refused_then_replaced_with_history(store, profile, tmp_path):
     first = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx")
     assert ingest_one(store, profile, first).status == STORED
