@@ -18,7 +18,7 @@ import typer._click.exceptions as click_exc
 from typer.core import TyperCommand, TyperGroup
 
 from carestats import __version__
-from carestats.errors import CarestatsError, UsageError
+from carestats.errors import CarestatsError, UsageError, writing
 
 # The words the vendored click writes into every help page, and how a clerk reads them.
 _HELP_HEADINGS = {"Options:": "选项:", "Arguments:": "参数:", "Commands:": "命令:"}
@@ -404,6 +404,14 @@ def figures(
             raise UsageError(f"不支持的格式“{chosen}”。--format 可选 table、json、csv、xlsx")
         if chosen == "xlsx" and output is None:
             raise UsageError("xlsx 格式需要用 -o 指定输出文件")
+        if output is not None:
+            if chosen == "table":
+                raise UsageError(f"表格(table)只显示在屏幕上;要写入 {output},请用 --format json、csv 或 xlsx")
+            ext = output.suffix.lower().lstrip(".")
+            if ext in ("json", "csv", "xlsx") and ext != chosen:
+                raise UsageError(
+                    f"--format {chosen} 与文件 {output.name} 的扩展名不一致,WPS/Excel 会打不开它。请让两者一致(或不写 --format)"
+                )
         prof = _profile(profile)
         with _store(db, create=False) as store:
             fig = compute_figures(store, prof, _pick_year(store, year))
@@ -413,7 +421,8 @@ def figures(
         elif chosen == "csv":
             _emit(write_csv(fig), output, newline="")
         elif chosen == "xlsx":
-            write_xlsx(fig, output)
+            with writing(output):
+                write_xlsx(fig, output)
             err.print(f"已写入 {output}")
         else:
             _print_figures(fig)
@@ -433,7 +442,7 @@ def _emit(text: str, output: Path | None, newline: str | None = None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        with output.open("w", encoding="utf-8", newline=newline) as fh:
+        with writing(output), output.open("w", encoding="utf-8", newline=newline) as fh:
             fh.write(text)
         err.print(f"已写入 {output}")
 
@@ -683,7 +692,8 @@ def init(
     def body() -> int:
         from carestats.profile import Profile, init_profile
 
-        target = init_profile(directory)
+        with writing(directory):
+            target = init_profile(directory)
         Profile.load(target)
         out.print(f"已生成配置目录 {target}。修改其中的文件后,用 --profile {target} 使用。")
         return 0

@@ -333,6 +333,8 @@ def _read_units(path: Path, tables: dict[str, Table]) -> dict[str, Unit]:
 
 def init_profile(target: Path) -> Path:
     """Write an editable copy of the bundled profile (with its templates) into ``target``."""
+    if target.exists() and not target.is_dir():
+        raise ProfileError(f"{target} 是一个文件,不是文件夹;请指定一个新的文件夹。")
     if target.exists() and any(target.iterdir()):
         raise ProfileError(f"目录 {target} 已存在且不为空;请指定一个新目录,以免覆盖已有配置。")
     shutil.copytree(default_profile_dir(), target, dirs_exist_ok=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from carestats.errors import CarestatsError, UsageError
+from carestats.errors import CarestatsError, UsageError, writing
 from carestats.figures import compute_figures, json_value, safe_cell_text
 from carestats.letter import Letter, LetterSpec, PrintedFigure, render_letter
 from carestats.profile import Profile
@@ -77,22 +77,19 @@ def check_formats(output: Path | None, audit: Path | None) -> None:
         raise UsageError(
             f"不支持的核对表格式“{audit.suffix or audit.name}”。--audit 的扩展名可为 {'、'.join(AUDIT_FORMATS)}"
         )
+    for path in (output, audit):  # both are checked before the letter is written: nothing half done
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"无法写入 {path}:文件夹“{path.parent}”不存在。请先建立该文件夹,或换一个位置")
+        if path is not None and path.is_dir():
+            raise UsageError(f"无法写入 {path}:这是一个文件夹。请在 -o 或 --audit 后写文件名(带扩展名)")
 
 
 def write_letter(letter: Letter, path: Path) -> None:
     """Write the letter in the format its suffix names (.docx, .txt, .md, .html)."""
     check_formats(path, None)
     writer = _writers()[path.suffix.lower()]
-    _guard(lambda: writer(letter, path), path)
-
-
-def _guard(action: Callable[[], None], path: Path) -> None:
-    try:
-        action()
-    except PermissionError as exc:
-        raise CarestatsError(f"无法写入 {path}:文件可能正在 WPS/Word/Excel 中打开,请关闭后重试。") from exc
-    except FileNotFoundError as exc:
-        raise UsageError(f"无法写入 {path}:文件夹 {path.parent} 不存在。") from exc
+    with writing(path):
+        writer(letter, path)
 
 
 # ------------------------------------------------------------------------------------------------ audit
@@ -166,11 +163,13 @@ def audit_rows(letter: Letter) -> list[tuple[Any, ...]]:
 def write_audit(letter: Letter, profile: Profile, path: Path) -> None:
     """The audit as .json or .xlsx (by suffix)."""
     check_formats(None, path)
-    if path.suffix.lower() == ".json":
-        text = json.dumps(audit_data(letter, profile), ensure_ascii=False, indent=2) + "\n"
-        _guard(lambda: path.write_text(text, encoding="utf-8"), path)
-    else:
-        _guard(lambda: _audit_xlsx(letter, path), path)
+    with writing(path):
+        if path.suffix.lower() == ".json":
+            path.write_text(
+                json.dumps(audit_data(letter, profile), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+        else:
+            _audit_xlsx(letter, path)
 
 
 def _audit_xlsx(letter: Letter, path: Path) -> None:

@@ -106,6 +106,33 @@ def test_a_year_the_store_does_not_hold_is_refused_alike_by_every_command(tmp_pa
         assert "Traceback" not in r.output
 
 
+def test_output_that_cannot_be_written_is_told_in_chinese_with_exit_2(tmp_path):
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, EXAMPLES / "大兴镇2025年一老一小统计表.xlsx").exit_code == 0
+    (tmp_path / "d.xlsx").mkdir()
+    (tmp_path / "afile").write_text("x")
+    spec = Path(__file__).parents[1] / "data" / "examples" / "letters" / "2025-57.toml"
+    cases = [
+        (["figures", "-o", tmp_path / "无此文件夹" / "汇总.xlsx"], "文件夹“"),
+        (["figures", "--format", "csv", "-o", tmp_path / "无此文件夹" / "汇总.csv"], "不存在"),
+        (["figures", "-o", tmp_path / "d.xlsx"], "这是一个文件夹"),
+        (["figures", "--format", "csv", "-o", tmp_path / "x.xlsx"], "与文件 x.xlsx 的扩展名不一致"),
+        (["figures", "--format", "table", "-o", tmp_path / "t.txt"], "表格(table)只显示在屏幕上"),
+        (["init", tmp_path / "afile"], "是一个文件,不是文件夹"),
+        (
+            ["report", spec, "-o", tmp_path / "ok.docx", "--audit", tmp_path / "无此文件夹" / "a.json"],
+            "不存在",
+        ),
+        (["report", spec, "-o", tmp_path / "d.xlsx"], "不支持的答复函格式"),
+    ]
+    for args, words in cases:
+        r = invoke(*args, *(["--db", db] if args[0] != "init" else []))
+        assert r.exit_code == 2, (args, r.output)
+        assert words in r.output and "Traceback" not in r.output and "Error" not in r.output, (args, r.output)
+    assert not (tmp_path / "ok.docx").exists()  # the letter is not written when its audit cannot be
+    assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "t.txt").exists()
+
+
 def test_unreadable_cell_lands_but_exits_1(tmp_path):
     values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     values["A13"] = "2000余"
