@@ -505,8 +505,10 @@ def report(
             sys.stdout.write(to_text(letter))
             sys.stdout.flush()
         else:
-            write_letter(letter, output)
+            kept = write_letter(letter, output)
             err.print(f"已写入 {output}")
+            if kept is not None:
+                err.print(f"原有的 {output.name} 已改名为 {kept.name} 保留(其中可能有您的修改),没有被覆盖。")
         if audit is not None:
             write_audit(letter, prof, audit)
             err.print(f"已写入 {audit}(答复函中 {len(letter.printed)} 个数字及其来源单元格)")

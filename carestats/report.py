@@ -6,6 +6,7 @@ The letter is refused while ``check`` finds errors for the data year (``--force`
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -84,12 +85,23 @@ def check_formats(output: Path | None, audit: Path | None) -> None:
             raise UsageError(f"无法写入 {path}:这是一个文件夹。请在 -o 或 --audit 后写文件名(带扩展名)")
 
 
-def write_letter(letter: Letter, path: Path) -> None:
-    """Write the letter in the format its suffix names (.docx, .txt, .md, .html)."""
+def write_letter(letter: Letter, path: Path) -> Path | None:
+    """Write the letter in the format its suffix names (.docx, .txt, .md, .html). A file already there may be
+    the letter as the clerk has edited it in WPS: it is kept under a new name, returned, never overwritten."""
     check_formats(path, None)
     writer = _writers()[path.suffix.lower()]
+    kept = None
     with writing(path):
+        if path.exists():
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            kept = path.with_name(f"{path.stem}(原文件{stamp}){path.suffix}")
+            n = 1
+            while kept.exists():  # twice in one second: never over an earlier copy
+                n += 1
+                kept = path.with_name(f"{path.stem}(原文件{stamp}-{n}){path.suffix}")
+            path.rename(kept)
         writer(letter, path)
+    return kept
 
 
 # ------------------------------------------------------------------------------------------------ audit

@@ -137,3 +137,18 @@ def test_usage_errors(db, tmp_path, args, code, words):
 def test_missing_spec_is_a_usage_error(db, tmp_path):
     r = invoke("report", tmp_path / "nope.toml", "--db", db)
     assert r.exit_code == 2 and "找不到答复函说明文件" in r.output
+
+
+def test_a_letter_already_there_is_kept_not_overwritten(db, tmp_path):
+    out = tmp_path / "答复函.txt"
+    assert invoke("report", SPEC_2025, "--db", db, "-o", out).exit_code == 0
+    out.write_text(out.read_text(encoding="utf-8") + "\n(局长批示:请补充下年打算)\n", encoding="utf-8")
+    edited = out.read_bytes()
+    r = invoke("report", SPEC_2025, "--db", db, "-o", out)
+    assert r.exit_code == 0, r.output
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("答复函(原文件")]
+    assert len(kept) == 1 and kept[0].suffix == ".txt" and kept[0].read_bytes() == edited
+    assert f"原有的 答复函.txt 已改名为 {kept[0].name} 保留" in r.output
+    assert "局长批示" not in out.read_text(
+        encoding="utf-8"
+    )  # the new letter is the one rendered from the data
