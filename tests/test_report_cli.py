@@ -152,3 +152,7 @@ def test_a_letter_already_there_is_kept_not_overwritten(db, tmp_path):
     assert "局长批示" not in out.read_text(
         encoding="utf-8"
     )  # the new letter is the one rendered from the data
+    # at once again (the same second): the earlier copy is not written over
+    assert invoke("report", SPEC_2025, "--db", db, "-o", out).exit_code == 0
+    kept_now = [p for p in tmp_path.iterdir() if p.name.startswith("答复函(原文件")]
+    assert len(kept_now) == 2 and edited in [p.read_bytes() for p in kept_now]
