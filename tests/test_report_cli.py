@@ -149,9 +149,8 @@ def test_a_letter_already_there_is_kept_not_overwritten(db, tmp_path):
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("答复函(原文件")]
     assert len(kept) == 1 and kept[0].suffix == ".txt" and kept[0].read_bytes() == edited
     assert f"原有的 答复函.txt 已改名为 {kept[0].name} 保留" in r.output
-    assert "局长批示" not in out.read_text(
-        encoding="utf-8"
-    )  # the new letter is the one rendered from the data
+    # the new letter is the one rendered from the data
+    assert "局长批示" not in out.read_text(encoding="utf-8")
     # at once again (the same second): the earlier copy is not written over
     assert invoke("report", SPEC_2025, "--db", db, "-o", out).exit_code == 0
     kept_now = [p for p in tmp_path.iterdir() if p.name.startswith("答复函(原文件")]
