@@ -537,23 +537,10 @@ def _check_total(rule: Rule, ctx: _Context) -> Iterator[Finding]:
 
 
 # ----------------------------------------------------------------------------- completeness
-def _expected_returns(ctx: _Context) -> list[tuple[str, str, bool]]:
-    """(unit, table, is-a-row-of-someone-else's-table) for every return the profile expects."""
-    out: list[tuple[str, str, bool]] = []
-    townships = ctx.profile.townships()
-    for unit in ctx.profile.units.values():
-        for tid in unit.tables:
-            out.append((unit.name, tid, False))
-    for table in ctx.profile.tables.values():
-        if table.about == "乡镇":
-            out.extend((name, table.id, True) for name in townships)
-    return out
-
-
 def _check_completeness(rule: Rule, ctx: _Context) -> Iterator[Finding]:
     have_filer = {(v.filer, v.table) for v in ctx.values}
     have_unit = {(v.unit, v.table) for v in ctx.values if v.role == "value"}
-    for unit, tid, as_row in _expected_returns(ctx):
+    for unit, tid, as_row in ctx.profile.expected_returns():
         if not ctx.unit_applies(rule, unit):
             continue
         table = ctx.profile.tables[tid]

@@ -432,9 +432,24 @@ def figures(
             err.print(
                 f"有 {len(fig.incomplete)} 项指标因单元格无法读取而没有汇总数。请运行 carestats check 查看并改正。"
             )
-        return 1 if fig.incomplete else 0
+        if fig.missing:
+            err.print(f"[red]全县数不完整[/]:{escape(_missing_text(fig))}", markup=True)
+        return 1 if fig.incomplete or fig.missing else 0
 
     run(debug, body)
+
+
+def _missing_text(fig) -> str:
+    """Which expected returns are not in the store, by table, and what the county figures are then."""
+    parts = []
+    for tid, table in fig.profile.tables.items():
+        own = [u for u, t, as_row in fig.missing if t == tid and not as_row]
+        rows = [u for u, t, as_row in fig.missing if t == tid and as_row]
+        if own:
+            parts.append(f"{tid}还没有报送的有 {'、'.join(own)}")
+        if rows:
+            parts.append(f"{tid}({table.name})中没有 {'、'.join(rows)} 的数据")
+    return ";".join(parts) + "。上面的全县数只是已报送单位之和;请催报后重新汇入,或运行 carestats check 查看。"
 
 
 def _emit(text: str, output: Path | None, newline: str | None = None) -> None:

@@ -26,6 +26,9 @@ class Figures:
     units: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     sources: dict[str, list[StoredValue]] = field(default_factory=dict)
     incomplete: dict[str, str] = field(default_factory=dict)
+    # (unit, table, as a row of someone else's table) of every expected return with nothing stored: the
+    # county figures then sum only the units that have reported
+    missing: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The shape of ``returns/2025-expected.json``: counts as integers, money and rates as exact text."""
@@ -96,6 +99,10 @@ def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
     for v in values:
         if v.value is not None:
             fig.units[v.unit][v.code] = v.value
+    # as check's completeness rule: a row of someone else's table counts only as that row; a return as its filer's
+    rows = {(v.unit, v.table) for v in values}
+    filed = rows | {(v.filer, v.table) for v in values}
+    fig.missing = [e for e in profile.expected_returns() if (e[0], e[1]) not in (rows if e[2] else filed)]
     for code in profile.indicators:
         if code in profile.rates:
             continue

@@ -216,6 +216,18 @@ class Profile:
     def townships(self) -> list[str]:
         return [u.name for u in self.units.values() if u.kind == "乡镇"]
 
+    def expected_returns(self) -> list[tuple[str, str, bool]]:
+        """(unit, table, is-a-row-of-someone-else's-table) for every return the profile expects."""
+        out: list[tuple[str, str, bool]] = []
+        for unit in self.units.values():
+            for tid in unit.tables:
+                out.append((unit.name, tid, False))
+        townships = self.townships()
+        for table in self.tables.values():
+            if table.about == "乡镇":
+                out.extend((name, table.id, True) for name in townships)
+        return out
+
     def table_indicators(self, table_id: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if table_id in i.tables]
 

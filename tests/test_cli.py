@@ -133,6 +133,18 @@ def test_output_that_cannot_be_written_is_told_in_chinese_with_exit_2(tmp_path):
     assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "t.txt").exists()
 
 
+def test_figures_say_which_returns_are_missing_and_exit_1(tmp_path):
+    db = tmp_path / "c.db"
+    for name in ("大兴镇2025年一老一小统计表.xlsx", "牛孔镇一老一小关爱服务情况统计表(2025).xlsx"):
+        assert invoke("ingest", "--db", db, EXAMPLES / name).exit_code == 0
+    r = invoke("figures", "--db", db, "--format", "json")
+    assert r.exit_code == 1, r.output
+    assert json.loads(r.stdout)["totals"]["A01"] == 569 + 345  # the two townships' sum, as asked
+    assert "全县数不完整" in r.stderr and "表一还没有报送的有 大黑山镇、平河镇" in r.stderr
+    assert "表二(" in r.stderr and "中没有 大兴镇、牛孔镇、大黑山镇" in r.stderr
+    assert "只是已报送单位之和" in r.stderr
+
+
 def test_unreadable_cell_lands_but_exits_1(tmp_path):
     values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     values["A13"] = "2000余"
