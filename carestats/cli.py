@@ -29,6 +29,10 @@ _HELP_PHRASES = (
     ("[default:", "[默认:"),
     ("[OPTIONS]", "[选项]"),
     ("COMMAND [ARGS]...", "命令 [参数]..."),
+    ("<path>", "<路径>"),
+    ("<int>", "<整数>"),
+    ("<str>", "<文字>"),
+    ("<text>", "<文字>"),
 )
 
 
@@ -353,8 +357,8 @@ def _print_ingest(results) -> None:
             err.print(f"[red]拒收[/] {escape(r.message)}", markup=True)
         elif r.status == SKIPPED:
             err.plain(f"跳过 {r.message}")
-        elif r.message:
-            out.plain(f"{r.path.name}:{r.message}")
+        elif r.message:  # 未变 says the file's name itself; 替换了 … does not
+            out.plain(r.message if r.message.startswith(r.path.name) else f"{r.path.name}:{r.message}")
         for p in r.problems:
             err.print(f"[yellow]无法读取[/] {escape(p.message)}", markup=True)
     n = {s: sum(1 for r in results if r.status == s) for s in (STORED, UNCHANGED, REFUSED, SKIPPED)}

@@ -145,6 +145,17 @@ def test_figures_say_which_returns_are_missing_and_exit_1(tmp_path):
     assert "只是已报送单位之和" in r.stderr
 
 
+def test_a_file_ingested_twice_is_named_once_in_its_line(tmp_path):
+    db, path = tmp_path / "c.db", EXAMPLES / "大兴镇2025年一老一小统计表.xlsx"
+    assert invoke("ingest", "--db", db, path).exit_code == 0
+    r = invoke("ingest", "--db", db, path)
+    assert r.exit_code == 0
+    assert (
+        "大兴镇2025年一老一小统计表.xlsx:与已汇入的 大兴镇2025年一老一小统计表.xlsx 内容完全相同" in r.output
+    )
+    assert "xlsx:大兴镇2025年一老一小统计表.xlsx:" not in r.output
+
+
 def test_unreadable_cell_lands_but_exits_1(tmp_path):
     values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     values["A13"] = "2000余"
@@ -237,7 +248,15 @@ def test_usage_errors_are_told_in_chinese_with_exit_2():
 
 def test_help_pages_read_in_chinese():
     english = ("Usage:", "Options:", "Arguments:", "Commands:", "Show this message", "[required]", "env var")
-    for args in ([], ["--help"], ["ingest", "--help"], ["report", "-h"], ["check", "--help"]):
+    english += ("<path>", "<int>", "<str>", "<text>")
+    for args in (
+        [],
+        ["--help"],
+        ["ingest", "--help"],
+        ["report", "-h"],
+        ["check", "--help"],
+        ["figures", "-h"],
+    ):
         p = subprocess.run([sys.executable, "-m", "carestats", *args], capture_output=True, text=True)
         assert p.returncode == 0, (args, p.stderr)
         assert p.stdout.startswith("用法: ") and "选项:" in p.stdout, (args, p.stdout)
