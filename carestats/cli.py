@@ -654,6 +654,11 @@ def check(
             letter_spec, spec_notes = choose_spec(letter_text, prof, spec)
         with _store(db, create=False) as store:
             chosen = year if year is not None or letter_spec is None else letter_spec.year
+            if letter is not None and chosen is None and len(years := store.years()) > 1:
+                raise UsageError(
+                    f"数据库中有 {'、'.join(map(str, years))} 年的数据,没有找到与 {letter.name} 文号相同的答复函说明文件,"
+                    "无法确定这封信对应哪一年。请用 --year 指定年度(或用 --spec 指定答复函说明文件)"
+                )
             chosen = _pick_year(store, chosen)
             result = run_check(store, prof, chosen, rules)
             if letter is not None:

@@ -112,6 +112,26 @@ def test_without_a_spec_figures_are_tied_by_words(db, tmp_path):
     assert [f["status"] for f in data["letter"]["figures"]] == ["wrong", "ok", "untied", "ok"]
 
 
+def test_a_letter_without_its_spec_in_a_store_of_two_years_asks_for_the_year(tmp_path):
+    from tests.workbooks import write_table1
+
+    db = tmp_path / "two.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    assert (
+        invoke(
+            "ingest", "--db", db, "--year", "2026", write_table1(tmp_path / "大兴镇2026.xlsx", year=2026)
+        ).exit_code
+        == 0
+    )
+    letter = tmp_path / "摘录.md"
+    letter.write_text("## 答复摘录\n\n目前纳入最低生活保障的老年人有5580人。\n", encoding="utf-8")
+    r = invoke("check", "--db", db, "--letter", letter)
+    assert r.exit_code == 2, r.output
+    assert "数据库中有 2025、2026 年的数据" in r.output and "请用 --year 指定年度" in r.output
+    r = invoke("check", "--db", db, "--letter", letter, "--year", "2025", "--format", "json")
+    assert [f["status"] for f in json.loads(r.stdout)["letter"]["figures"]] == ["ok"]
+
+
 def test_only_warnings_exit_0(db, tmp_path):
     letter = tmp_path / "答复函.txt"
     letter.write_text(
