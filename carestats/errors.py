@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,3 +55,32 @@ def writing(path: Path) -> Iterator[None]:
         ) from exc
     except OSError as exc:
         raise UsageError(f"无法写入 {path}({exc.strerror or exc})。请检查磁盘空间和写入权限后重试") from exc
+
+
+_TOML_REASONS = (  # tomllib's English reason → what to look for, for a clerk editing the file in Notepad/WPS
+    ("Illegal character", '有不允许的字符(常见原因:引号没有配对,或用了中文引号“”而不是英文引号")'),
+    ("Invalid value", "值的写法不对(文字要用英文双引号括起来,数字不加引号)"),
+    ("Expected '=' after a key", "缺少等号“=”"),
+    ("Cannot overwrite a value", "同一项写了两次"),
+    ("Cannot declare", "同一节或同一项写了两次"),
+    ("Unclosed array", "方括号 [ ] 没有配对"),
+    ("Expected ']", "方括号 [ ] 没有配对"),
+    ("Unclosed inline table", "花括号 { } 没有配对"),
+    ("Unterminated string", "引号没有配对"),
+    ("Unclosed", "括号或引号没有配对"),
+    ("key part", "项名的写法不对"),
+    ("unquoted key", "项名的写法不对"),
+    ("Expected newline or end of document", "一行只能写一项"),
+)
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def toml_problem(exc: Exception) -> str:
+    """“第 37 行第 18 列:有不允许的字符(…)”: where a TOML file is wrong and why, in Chinese."""
+    text = str(exc)
+    reason = next((zh for en, zh in _TOML_REASONS if en in text), "写法不对")
+    m = _TOML_AT.search(text)
+    where = (
+        f"第 {m.group(1)} 行第 {m.group(2)} 列" if m else ("文件末尾" if "end of document" in text else "")
+    )
+    return f"{where}:{reason}" if where else reason

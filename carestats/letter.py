@@ -48,7 +48,7 @@ from typing import Any
 import jinja2
 
 from carestats import numfmt
-from carestats.errors import CarestatsError, ProfileError, UsageError
+from carestats.errors import CarestatsError, ProfileError, UsageError, toml_problem
 from carestats.numfmt import NumberFormatError
 from carestats.resources import templates_dir
 from carestats.text import name_key
@@ -146,7 +146,8 @@ def load_spec(path: str | Path) -> LetterSpec:
         raise UsageError(f"找不到答复函说明文件 {p}。") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(
-            f"答复函说明文件 {p} 格式有误:{exc}。请对照 data/examples/letters/2025-57.toml 修改。"
+            f"答复函说明文件 {p} 格式有误,{toml_problem(exc)}。请对照 carestats 自带的示例"
+            "(data/examples/letters/2025-57.toml)修改。"
         ) from exc
     except UnicodeDecodeError as exc:
         raise UsageError(f"答复函说明文件 {p} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
@@ -648,18 +649,48 @@ def render_letter(
         ) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise ProfileError(
-            f"答复函模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误:{exc.message}。"
+            f"答复函模板 {exc.filename or exc.name} 第 {exc.lineno} 行有语法错误:{_jinja_problem(exc.message or '')}。"
         ) from exc
     try:
         markup = template.render(ctx.as_dict())
     except jinja2.UndefinedError as exc:
-        raise ProfileError(f"答复函模板{_where(template)}用到了未定义的内容:{exc.message}。") from exc
+        raise ProfileError(
+            f"答复函模板{_where(template)}用到了没有的内容:{_jinja_problem(exc.message or '')}。"
+        ) from exc
     except CarestatsError as exc:
         raise type(exc)(exc.message.rstrip("。") + f"(答复函模板{_where(template)})。") from exc
+    except (TypeError, ValueError, ArithmeticError, jinja2.TemplateError) as exc:  # e.g. {{ fig.A05 / 0 }}
+        raise ProfileError(
+            f"答复函模板{_where(template)}无法计算:{_jinja_problem(str(exc))}。"
+            "模板里的数请直接写 fig.代码 再接过滤器(如 {{ fig.A05 | 人 }}),不要在模板中做运算"
+        ) from exc
     blocks = parse_markup(markup, f"答复函模板 {template.filename}")
     if draft:
         blocks.insert(0, Block("draft", DRAFT_MARK))
     return Letter(blocks=blocks, printed=recorder.printed, spec=spec, year=year, draft=draft)
+
+
+_JINJA_REASONS = (  # Jinja's English reason → Chinese; the quoted name (tag, filter, item) is kept
+    (re.compile(r"Encountered unknown tag '([^']*)'"), "未知的标记“{}”"),
+    (re.compile(r"No filter named '([^']*)'"), "没有名为“{}”的过滤器(可用的过滤器见 templates/README.md)"),
+    (re.compile(r"has no attribute '([^']*)'"), "没有“{}”这一项"),
+    (re.compile(r"'([^']*)' is undefined"), "没有“{}”这一项"),
+    (re.compile(r"Unexpected end of template"), "模板结束时还缺少结束标记(如 endif、endfor)"),
+    (re.compile(r"unexpected '([^']*)'"), "这里多了“{}”"),
+    (re.compile(r"expected token"), "这里的写法不对(括号或 {{ }} 没有配对?)"),
+    (re.compile(r"division by zero|divide by zero|DivisionByZero|InvalidOperation"), "除数为 0"),
+    (re.compile(r"unsupported operand|can only concatenate|not supported between"), "这两个值不能这样运算"),
+    (re.compile(r"(takes|got) .*argument"), "过滤器的参数个数不对"),
+)
+
+
+def _jinja_problem(message: str) -> str:
+    """Jinja's (or Python's) English reason for a template error, in Chinese."""
+    for pattern, chinese in _JINJA_REASONS:
+        m = pattern.search(message)
+        if m:
+            return chinese.format(*m.groups())
+    return "写法不对"
 
 
 def _where(template: jinja2.Template) -> str:

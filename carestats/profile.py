@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carestats.errors import CarestatsError, ProfileError
+from carestats.errors import CarestatsError, ProfileError, toml_problem
 from carestats.resources import default_profile_dir, templates_dir
 from carestats.text import name_key, squash
 
@@ -260,7 +260,7 @@ def read_toml(
     except UnicodeDecodeError as exc:
         raise error(f"{what} {path} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"{what} {path} 格式有误:{exc}。请对照{example}修改。") from exc
+        raise error(f"{what} {path} 格式有误,{toml_problem(exc)}。请对照{example}修改。") from exc
 
 
 def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:

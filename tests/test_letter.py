@@ -197,10 +197,15 @@ def test_profile_template_wins_and_reaches_figures_by_name_and_unit(example_stor
     [
         ("{{ fig.A07 | 人 }}", ProfileError, ["A07 发放高龄津贴金额", "“人”"]),
         ("{{ fig.Z99 | 人 }}", ProfileError, ["未知指标“Z99”", "第 1 行"]),
-        ("正文\n{{ spec.no_such_thing }}", ProfileError, ["未定义", "第 2 行"]),
+        ("正文\n{{ spec.no_such_thing }}", ProfileError, ["没有“no_such_thing”这一项", "第 2 行"]),
         ("{{ fig.A13 | 约数(0, '份') }}", NumberFormatError, ["A13", "有效位数"]),
         ("@印章 绿春县民政局", ProfileError, ["@印章"]),
         ("{% if %}", ProfileError, ["语法错误"]),
+        ("{% iff x %}", ProfileError, ["第 1 行有语法错误:未知的标记“iff”。"]),
+        ("{{ fig.A05 | 人人 }}", ProfileError, ["没有名为“人人”的过滤器"]),
+        ("{% if true %}正文", ProfileError, ["缺少结束标记"]),
+        ("正文\n{{ fig.A05 / 0 }}", ProfileError, ["第 2 行无法计算", "不要在模板中做运算"]),
+        ("{{ (fig.A05 + '人') }}", ProfileError, ["无法计算:这两个值不能这样运算"]),
     ],
 )
 def test_template_errors_name_what_and_where(example_store, tmp_path, body, error, words):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -99,7 +100,10 @@ def test_duplicate_id(tmp_path):
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("[[rule]\nid = 1", "格式有误"),
+        ("[[rule]\nid = 1", "格式有误,第 1 行第 7 列:方括号 [ ] 没有配对"),
+        ("[[rule]]\nid = “R01”\n", "第 2 行第 6 列:值的写法不对(文字要用英文双引号括起来"),
+        ('[[rule]]\nid = "R01"\nid = "R02"\n', "第 3 行第 11 列:同一项写了两次"),
+        ('[[rule]]\nlabel = "未写完\n', "第 2 行第 13 列:有不允许的字符(常见原因:引号没有配对"),
         ("", "没有规则"),
         ('title = "x"\n', "不认识的项目"),
         ('[[rule]]\nid = "X"\n', "缺少 label"),
@@ -112,6 +116,9 @@ def test_broken_file(tmp_path, text, why):
     with pytest.raises(ProfileError) as exc:
         load_rules(prof)
     assert why in exc.value.message and "rules.toml" in exc.value.message
+    if "格式有误" in exc.value.message:  # the TOML parser's own words are not passed on in English
+        reason = exc.value.message.split("格式有误", 1)[1].replace("rules.toml", "")
+        assert not re.search(r"[A-Za-z]{4,}", reason), exc.value.message
 
 
 def test_missing_rules_file(tmp_path):
