@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from carestats.errors import CarestatsError, UsageError
+from carestats.errors import UsageError, writing
 from carestats.findings import CANNOT, ERROR, OUTCOME_TEXT, SEVERITY_TEXT, CheckResult, Finding, unit_label
 
 RED = PatternFill(fill_type="solid", fgColor="FFFF9999")
@@ -95,12 +95,8 @@ def _load(src: Path) -> Workbook | None:
 
 
 def _save(wb: Workbook, target: Path) -> None:
-    try:
+    with writing(target):
         wb.save(target)
-    except OSError as exc:
-        raise CarestatsError(
-            f"无法写入 {target}({exc.strerror or exc})。若该文件正在 WPS/Excel 中打开,请先关闭后重试"
-        ) from exc
 
 
 def _annotate(wb: Workbook, src: Path, findings: list[Finding]) -> None:

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from carestats.errors import ProfileError, UsageError
+from carestats.errors import ProfileError, UsageError, writing
 from carestats.layout import FOOTER_PREFIXES
 from carestats.profile import Indicator, Profile, Table, Unit, read_toml
 from carestats.rules import RULES_FILE, load_rules
@@ -316,10 +316,8 @@ def write_form(profile: Profile, job: FormJob, path: Path, prior: Prior) -> Writ
     wb.active = 0
     wb.properties.title = job.title
     wb.properties.creator = "carestats"
-    try:
+    with writing(path):
         wb.save(path)
-    except OSError as exc:
-        raise UsageError(f"无法写入 {path}:{exc.strerror or exc}。文件是否正在 WPS/Excel 中打开?") from exc
     return WrittenForm(job, path, cells)
 
 

@@ -198,16 +198,14 @@ class Store:
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise StoreError(
-                    f"{path} 不是 carestats 数据库或已损坏({exc})。请用 --db 指定正确的数据库文件"
+                    f"{path} 不是 carestats 数据库或已损坏。请用 --db 指定正确的数据库文件"
                 ) from exc
             raise StoreError(
                 f"数据库 {path} 正被另一个程序使用,等待 {busy_ms // 1000} 秒后仍未释放。"
                 "请等对方完成(或关闭打开该文件的程序)后重新运行"
             ) from exc
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"{path} 不是 carestats 数据库或已损坏({exc})。请用 --db 指定正确的数据库文件"
-            ) from exc
+            raise StoreError(f"{path} 不是 carestats 数据库或已损坏。请用 --db 指定正确的数据库文件") from exc
         return store
 
     def close(self) -> None:
@@ -270,6 +268,8 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:  # still locked after the busy timeout
+            if "readonly" in str(exc):
+                raise self._read_only(file_name) from exc
             raise StoreError(
                 f"数据库 {self.path} 正被另一个 carestats 程序写入,等待 {self.busy_ms // 1000} 秒后仍未释放。"
                 f"{file_name} 及之后的文件没有写入,之前的文件已完整保存;请等对方完成后重新运行"
@@ -306,10 +306,19 @@ class Store:
                 params.extend(chain.from_iterable(chunk))
                 self.conn.execute(_insert_values_sql(len(chunk)), params)
             self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+                raise self._read_only(file_name) from exc
             raise
         return int(new_id), superseded
+
+    def _read_only(self, file_name: str) -> StoreError:
+        return StoreError(
+            f"数据库 {self.path} 不能写入(文件或所在文件夹是只读的)。{file_name} 及之后的文件没有写入,"
+            "之前的文件已完整保存;请检查文件属性和权限,或用 --db 指定另一个数据库文件"
+        )
 
     def _clashes(
         self, year: int, role: str, values: list[NewValue], table: str

@@ -70,8 +70,25 @@ def test_a_store_from_a_newer_carestats_is_refused(tmp_path):
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("这不是数据库" * 200, encoding="utf-8")
-    with pytest.raises(StoreError, match="不是 carestats 数据库"):
+    with pytest.raises(StoreError, match="不是 carestats 数据库") as exc:
         Store.open(path)
+    assert "file is not a database" not in exc.value.message  # SQLite's English is not passed on
+
+
+def test_a_store_that_cannot_be_written_says_so(tmp_path):
+    path = tmp_path / "a.db"
+    with Store.open(path) as s:
+        _add(s, "a.xlsx", "1", "大兴镇", "表一", [_v("大兴镇", "A01", "569")])
+    conn = sqlite3.connect(
+        f"file:{path}?mode=ro", uri=True, isolation_level=None
+    )  # as a read-only file opens
+    ro = Store(conn, path)
+    with pytest.raises(StoreError) as exc:
+        _add(ro, "b.xlsx", "2", "牛孔镇", "表一", [_v("牛孔镇", "A01", "345")])
+    assert "不能写入(文件或所在文件夹是只读的)。b.xlsx 及之后的文件没有写入" in exc.value.message
+    conn.close()
+    with Store.open(path) as s:
+        assert s.counts() == (1, 1)
 
 
 def test_figures_on_a_missing_store_do_not_create_it(tmp_path):
