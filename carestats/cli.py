@@ -293,11 +293,19 @@ def ingest(
     """
 
     def body() -> int:
-        from carestats.ingest import collect, exit_code, ingest_files
+        from carestats.ingest import REFUSED, collect, exit_code, ingest_files
 
         prof = _profile(profile)
         with _store(db) as store:
             files, skipped = collect(paths)
+            if not files and not any(r.status == REFUSED for r in skipped):
+                names = "、".join(str(p) for p in paths)
+                err.print(
+                    f"在 {names} 中没有找到报表文件(.xlsx .xlsm .xls .csv),没有汇入任何数据。请检查文件夹是否选对。"
+                )
+                for r in skipped:
+                    err.plain(f"跳过 {r.message}")
+                return 1
             if len(files) >= 20 and sys.stderr.isatty():
                 from rich.progress import Progress
 

@@ -47,6 +47,9 @@ FOOTER_PREFIXES = (
     "联系电话",
     "制表人",
     "填表人",
+    "联系人",
+    "电话:",
+    "手机:",
     "注:",
     "说明:",
     "备注:",
@@ -432,7 +435,7 @@ def _this_years_column(cols: list[tuple[int, int | None]], year: int | None) -> 
     Anything else is left as it is, and the caller refuses the return."""
     if year is None:
         return cols
-    mine = [c for c in cols if c[1] == year]
+    mine = [c for c in cols if c[1] == year] or [c for c in cols if c[1] is None]  # 2025年, else 本年数
     others = [c[1] for c in cols if c not in mine]
     if len(mine) == 1 and all(y is not None and y < year for y in others):
         return mine

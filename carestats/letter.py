@@ -139,6 +139,11 @@ RESULT_CLASSES = ("A", "B", "C")
 def load_spec(path: str | Path) -> LetterSpec:
     """Read and validate a letter spec; every problem names the file and the key, in Chinese."""
     p = Path(path)
+    if p.suffix.lower() != ".toml":
+        raise UsageError(
+            f"{p.name} 不是答复函说明文件(应为 .toml 文件,如 carestats 自带的示例 data/examples/letters/2025-57.toml)。"
+            "请在 report 后面写答复函说明文件的路径"
+        )
     try:
         with p.open("rb") as fh:
             raw = tomllib.load(fh)

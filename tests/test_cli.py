@@ -156,6 +156,17 @@ def test_a_file_ingested_twice_is_named_once_in_its_line(tmp_path):
     assert "xlsx:大兴镇2025年一老一小统计表.xlsx:" not in r.output
 
 
+def test_a_folder_without_returns_is_said_and_exits_1(tmp_path):
+    empty = tmp_path / "报表"
+    empty.mkdir()
+    (empty / "说明.docx").write_bytes(b"x")
+    r = invoke("ingest", "--db", tmp_path / "c.db", empty)
+    assert r.exit_code == 1
+    assert (
+        f"在 {empty} 中没有找到报表文件(.xlsx .xlsm .xls .csv)" in r.output and "跳过 说明.docx" in r.output
+    )
+
+
 def test_unreadable_cell_lands_but_exits_1(tmp_path):
     values = {k: v for k, v in expected_2025()["units"]["大兴镇"].items() if not k.startswith("H")}
     values["A13"] = "2000余"

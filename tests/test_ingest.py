@@ -152,7 +152,7 @@ def test_last_years_column_beside_this_years_is_left_out(store, profile, tmp_pat
     ("left", "right", "title"),
     [
         ("2026年", "2025年", None),  # a later year: not last year's figures
-        ("2024年", "本年数值", None),  # which is this year's is not written
+        ("2023年", "2024年", None),  # neither is this year's
         ("本年数值", "2025年", None),  # both say they are this year's
         ("2024年", "2025年", "大兴镇“一老一小”关爱服务情况统计表"),  # no year in the title, none given
     ],
@@ -165,6 +165,15 @@ def test_two_value_columns_that_do_not_say_which_is_this_years_refuse_the_file(
     assert r.status == REFUSED
     assert f"表头有多个数值列(E列“{left}”、F列“{right}”)" in r.message
     assert store.counts() == (0, 0)
+
+
+def test_last_years_column_beside_a_column_headed_this_year_in_words(store, profile, tmp_path):
+    path = write_table1(
+        tmp_path / "大兴镇.xlsx", edit=year_columns("2024年", "本年数值", last_year={"A01": 601})
+    )
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.year) == (STORED, 2025)
+    assert_unit_matches(store, "大兴镇")
 
 
 def test_year_option_picks_this_years_column_when_the_title_has_no_year(store, profile, tmp_path):
@@ -213,6 +222,14 @@ def test_a_note_in_the_middle_of_table2_does_not_pass_the_townships_below_over(s
     r = ingest_one(store, profile, path)
     assert (r.status, r.code) == (REFUSED, "rows-below-end")
     assert "第 9 行“说明:以下乡镇为半年数”被当作表尾" in r.message and "第 10 行还有" in r.message
+
+
+def test_a_contact_line_ends_the_table(store, profile, tmp_path):
+    def contact(ws) -> None:
+        ws.append(["联系人:卢某某", None, None, None, "电话:0873-4254774"])
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=contact))
+    assert (r.status, r.values, r.problems) == (STORED, 29, [])
 
 
 def test_notes_below_the_footer_are_not_a_second_table(store, profile, tmp_path):

@@ -247,7 +247,7 @@ def _spec(tmp_path: Path, edit) -> Path:
         (lambda t: t.replace('name = "施艳梅"\n', ""), ["member.name", "没有填写"]),
         (lambda t: t.replace("date = 2025-12-26 ", 'date = "26/12/2025" '), ["date", "2025-12-26"]),
         (lambda t: t.replace("year = 2025", "year = 25"), ["year", "四位年份"]),
-        (lambda t: t + "\n[[oops", ["格式有误"]),
+        (lambda t: t + "\n[[oops", ["格式有误,文件末尾:方括号 [ ] 没有配对"]),
     ],
 )
 def test_spec_errors_name_file_and_key(tmp_path, edit, words):
@@ -256,6 +256,12 @@ def test_spec_errors_name_file_and_key(tmp_path, edit, words):
     assert "spec.toml" in exc.value.message
     for w in words:
         assert w in exc.value.message
+
+
+def test_a_return_given_as_the_spec_is_told_so(tmp_path):
+    with pytest.raises(UsageError) as exc:
+        load_spec(tmp_path / "大兴镇2025年一老一小统计表.xlsx")
+    assert "大兴镇2025年一老一小统计表.xlsx 不是答复函说明文件(应为 .toml 文件" in exc.value.message
 
 
 def test_spec_normalises_the_doc_number_and_defaults(tmp_path):
