@@ -30,6 +30,7 @@ _QUOTES = str.maketrans("", "", "“”‘’\"'「」『』《》〈〉")
 _UNIT_TAIL = re.compile(r"[((\[【]\s*(" + "|".join(re.escape(u) for u in MEASURE_UNITS) + r")\s*[))\]】]$")
 _NUMBERING = re.compile(r"^(\d+[.、.)]|[((]?[一二三四五六七八九十]+[)、)]|[((]\d+[))])")
 _QIZHONG = re.compile(r"^其中[::]?")
+_CIRCLED = dict.fromkeys(range(0x2460, 0x2474))  # ①…⑳ as numbering (NFKC would make them plain digits)
 
 
 def nfkc(text: str) -> str:
@@ -63,12 +64,12 @@ def name_key(label: str) -> str:
     NFKC, no spaces or quotes, no leading numbering (“1.”, “(一)”), no unit in brackets at the end,
     “其中：” kept as the normalised prefix “其中:” so that callers can tell a part-of row.
     """
-    s, _unit = split_unit(label)
+    s, _unit = split_unit(label.translate(_CIRCLED))
     s = s.translate(_QUOTES)
     s = _NUMBERING.sub("", s)
-    if _QIZHONG.match(s):
-        s = "其中:" + _QIZHONG.sub("", s)
-    return s
+    if _QIZHONG.match(s):  # “其中：1.纳入…”: numbered after 其中 too
+        s = "其中:" + _NUMBERING.sub("", _QIZHONG.sub("", s))
+    return s.rstrip(":") if len(s) > 3 else s  # “…老年人数：” typed with a colon
 
 
 def strip_qizhong(key: str) -> tuple[bool, str]:

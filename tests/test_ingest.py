@@ -538,6 +538,18 @@ def test_year_only_from_option_when_the_form_has_none(store, profile, tmp_path):
     assert ingest_one(store, profile, path, year=2025).status == STORED
 
 
+def test_names_numbered_or_ending_in_a_colon_are_matched(store, profile, tmp_path):
+    names = {
+        "A05": "纳入最低生活保障的老年人数：",
+        "A02": "其中：①纳入最低生活保障",
+        "A03": "其中：2.纳入残疾人两项补贴",
+        "A01": "①留守老人数",
+    }
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", codes=False, names=names))
+    assert (r.status, r.values, r.problems) == (STORED, 29, [])
+    assert_unit_matches(store, "大兴镇")
+
+
 def test_unknown_row_lists_closest_names_and_refuses_the_file(store, profile, tmp_path):
     path = write_table1(tmp_path / "大兴镇.xlsx", codes=False, names={"A06": "高龄老人人数统计"})
     r = ingest_one(store, profile, path)
