@@ -350,7 +350,10 @@ def _identify_filer(
         for u in units:
             seen.setdefault(u, where)
     if len(seen) > 1:
-        parts = "、".join(f"{where}写的是{u}" for u, where in seen.items())
+        by_where: dict[str, list[str]] = {}
+        for u, where in seen.items():
+            by_where.setdefault(where, []).append(u)
+        parts = "、".join(f"{where}写的是{'和'.join(units)}" for where, units in by_where.items())
         raise LayoutError(
             f"{file_name}:无法确定填报单位:{parts}。可能是复制了其他单位的表格后没有改名;"
             f"请报送单位改正后重新报送"

@@ -356,6 +356,12 @@ def test_a_filer_written_in_the_cell_after_its_label(store, profile, tmp_path):
     assert r.status == REFUSED and "牛孔镇" in r.message and "大兴镇" in r.message
 
 
+def test_a_filer_naming_two_units_is_told_once(store, profile, tmp_path):
+    r = ingest_one(store, profile, write_table1(tmp_path / "表.xlsx", filer="大兴镇妇联"))
+    assert r.status == REFUSED
+    assert "填报单位(统计表!A3“大兴镇妇联”)写的是大兴镇和县妇联" in r.message
+
+
 def test_a_statistical_period_line_is_not_taken_for_the_title(store, profile, tmp_path):
     path = write_table1(tmp_path / "大兴镇.xlsx", subtitle="统计时间:2024年12月1日至2025年11月30日")
     r = ingest_one(store, profile, path)
