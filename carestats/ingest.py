@@ -101,10 +101,19 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
         book = open_book(path, limits_from(profile))
         sheets = [s for s in book.sheets if s.visible and not is_instruction_sheet(s)]
         found: list[SheetReturn] = []
+        other_years: list[LayoutError] = []
         for sheet in sheets:
-            ret = read_sheet(sheet, profile, path.name, year)
+            try:
+                ret = read_sheet(sheet, profile, path.name, year)
+            except LayoutError as exc:
+                if exc.code != "other-year":
+                    raise
+                other_years.append(exc)  # another year's return kept in the workbook: not this --year's
+                continue
             if ret is not None:
                 found.append(ret)
+        if not found and other_years:
+            raise other_years[0]
         if not found:
             example = year or profile.year
             hints = [h for s in sheets if (h := header_hint(s, example))]
@@ -119,9 +128,15 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
             )
         if len(found) > 1:
             names = "、".join(f"“{r.sheet}”" for r in found)
+            years = sorted({r.year for r in found})
+            hint = (
+                f";若其中有往年的表,可加 --year {years[-1]} 只汇入这一年的"
+                if len(years) == len(found)
+                else ""
+            )
             raise LayoutError(
                 f"{path.name}:有多个工作表({names})都像报表,无法确定以哪一个为准。"
-                "请删除多余的工作表(如“Sheet1 (2)”副本)后重新汇入",
+                f"请删除多余的工作表(如“Sheet1 (2)”副本)后重新汇入{hint}",
                 code="several-returns",
             )
         ret = found[0]

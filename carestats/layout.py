@@ -378,7 +378,9 @@ def _identify_year(
     if year_opt is not None:
         if years and year_opt not in years:
             y, where = candidates[0]
-            raise LayoutError(f"{file_name}:{where}写的是{y}年,与 --year {year_opt} 不一致。请核对年度")
+            raise LayoutError(
+                f"{file_name}:{where}写的是{y}年,与 --year {year_opt} 不一致。请核对年度", code="other-year"
+            )
         return year_opt
     if not years:
         raise LayoutError(

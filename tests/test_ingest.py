@@ -362,6 +362,23 @@ def test_a_filer_naming_two_units_is_told_once(store, profile, tmp_path):
     assert "填报单位(统计表!A3“大兴镇妇联”)写的是大兴镇和县妇联" in r.message
 
 
+def test_last_years_sheet_in_the_workbook_is_left_out_with_the_year_option(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", sheet_name="2025年")
+    old = load_workbook(write_table1(tmp_path / "old.xlsx", year=2024, sheet_name="2024年"))["2024年"]
+    wb = load_workbook(path)
+    copy = wb.create_sheet("2024年")
+    for row in old.iter_rows(values_only=True):
+        copy.append(row)
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED and "若其中有往年的表,可加 --year 2025 只汇入这一年的" in r.message
+    r = ingest_one(store, profile, path, year=2025)
+    assert (r.status, r.year, r.values) == (STORED, 2025, 29)
+    assert {v.sheet for v in values_of(store).values()} == {"2025年"}
+
+
 def test_a_statistical_period_line_is_not_taken_for_the_title(store, profile, tmp_path):
     path = write_table1(tmp_path / "大兴镇.xlsx", subtitle="统计时间:2024年12月1日至2025年11月30日")
     r = ingest_one(store, profile, path)
