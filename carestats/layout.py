@@ -573,8 +573,10 @@ def _follow(steps: list[tuple], sheet: Sheet, vcol: int) -> list | None:
         value = row[vcol] if vcol < len(row) else ""
         if kind == _VALUE:
             code, ind, unit_text, addr, scaled = step
-            if _is_blank(value):  # calamine shows uncached formulas and error cells empty
-                parsed = _parse_cell(sheet, value, addr, True, ind, unit_text)
+            if (
+                _is_blank(value) or ind.kind == "rate"
+            ):  # empty: uncached formula or error; a rate: maybe 98.58%
+                parsed = _parse_cell(sheet, value, addr, _is_blank(value), ind, unit_text)
             else:
                 parsed = parse_value(value, ind, unit_text, scaled=scaled)
             found.append((code, i, parsed, addr))
@@ -774,6 +776,8 @@ def _parse_cell(
 ) -> Parsed:
     """Parse a value cell; only an empty one is looked up in the sheet's XML, because calamine shows
     formulas saved without a result and error cells as empty."""
+    if ind.kind == "rate" and type(cell) is float and addr in sheet.percent_cells:
+        cell = format((Decimal(raw_text(cell)) * 100).normalize(), "f") + "%"  # 0.9858 shown as 98.58%
     return parse_value(
         cell,
         ind,

@@ -67,6 +67,18 @@ class Sheet:
     visible: bool = True
     xml: bytes | None = field(default=None, repr=False)  # an .xlsx sheet's XML, scanned only when asked
     _uncached: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
+    package: Any = field(default=None, repr=False)  # the .xlsx package, for its styles when asked
+    _percent: frozenset[str] | None = field(default=None, repr=False)
+
+    @property
+    def percent_cells(self) -> frozenset[str]:
+        """A1 of the cells formatted as a percentage (0.00%): calamine gives 0.9858 for a cell showing 98.58%.
+        Read from the styles and the sheet XML on demand: only a rate's value cell asks."""
+        if self._percent is None:
+            self._percent = (
+                _percent_cells(self.xml, self.package) if self.xml and self.package else frozenset()
+            )
+        return self._percent
 
     @property
     def formula_cells(self) -> dict[str, str]:
@@ -420,6 +432,41 @@ def _workbook_sheets(
     return sheets
 
 
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
+_NUMFMT_TAG = re.compile(rb"<(?:\w+:)?numFmt\b([^>]*)>")
+_XF_TAG = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
+_PERCENT_BUILTIN = {b"9", b"10"}  # 0% and 0.00%
+
+
+def _percent_cells(xml: bytes, package: Any) -> frozenset[str]:
+    """Cells whose style's number format shows a percentage (a % outside quotes: Excel multiplies by 100)."""
+    if "xl/styles.xml" not in package.namelist():
+        return frozenset()
+    styles = _read_member(Path("styles"), package, "xl/styles.xml")
+    percent_fmts = set(_PERCENT_BUILTIN)
+    for m in _NUMFMT_TAG.finditer(styles):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        code = _xml_unescape(attrs.get(b"formatCode", b"").decode("utf-8", "replace"))
+        if "%" in re.sub(r'"[^"]*"|\\.', "", code):  # a quoted or escaped % is shown, not multiplied
+            percent_fmts.add(attrs.get(b"numFmtId", b""))
+    start, end = styles.find(b"<cellXfs"), styles.find(b"</cellXfs>")
+    if start < 0 or end < 0:
+        return frozenset()
+    percent_styles = {
+        str(i).encode()
+        for i, m in enumerate(_XF_TAG.finditer(styles, start, end))
+        if dict(_ATTR.findall(m.group(1))).get(b"numFmtId") in percent_fmts
+    }
+    if not percent_styles:
+        return frozenset()
+    out = set()
+    for m in _CELL_TAG.finditer(xml):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        if attrs.get(b"s") in percent_styles and b"r" in attrs:
+            out.add(attrs[b"r"].decode())
+    return frozenset(out)
+
+
 def _xml_unescape(s: str) -> str:
     return (
         s.replace("&lt;", "<")
@@ -480,6 +527,7 @@ def _read_calamine(
             sheet.visible = visible
             if z is not None:
                 sheet.xml = z.xml
+                sheet.package = package
             sheets.append(sheet)
     except ReadError:
         raise

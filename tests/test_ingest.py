@@ -475,6 +475,28 @@ def test_wide_table2_with_merged_header_and_total_row(store, profile, tmp_path):
     assert fig.totals["H01"] == 15147 and fig.totals["H03"] == Decimal("97.78")
 
 
+def test_a_rate_formatted_as_a_percentage_is_read_as_shown(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    wb = load_workbook(path)
+    ws = wb.active
+    for row in range(6, 16):  # the townships and the 合计 row: 98.58 typed as 0.9858 in a 0.00% cell
+        cell = ws.cell(row, 5)
+        cell.value, cell.number_format = float(Decimal(str(cell.value)) / 100), "0.00%"
+    ws.cell(7, 5).number_format = '0.00"%"'  # a % in quotes is only shown: 0.9785 stays 0.9785
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED
+    got = {u: v.value for (u, code), v in values_of(store).items() if code == "H03"}
+    expected = {u: Decimal(str(v["H03"])) for u, v in expected_2025()["units"].items() if "H03" in v}
+    assert {u: g for u, g in got.items() if u != "牛孔镇"} == {
+        u: e for u, e in expected.items() if u != "牛孔镇"
+    }
+    assert got["牛孔镇"] == Decimal("0.9785")
+    assert values_of(store)[("大兴镇", "H03")].raw == "98.58%"
+
+
 def test_county_compiled_table1_one_township_a_row_in_wan_yuan_with_old_names(store, profile, tmp_path):
     exp = expected_2025()["units"]
     codes = ["A01", "A05", "A07", "C09"]
