@@ -289,6 +289,7 @@ def _split(value: str) -> tuple[str, ...]:
 def _read_indicators(path: Path, tables: dict[str, Table]) -> dict[str, Indicator]:
     cols = ["指标代码", "表号", "指标名称", "计量单位", "类型", "小数位", "所属指标", "其他写法"]
     out: dict[str, Indicator] = {}
+    lines: dict[str, int] = {}
     for lineno, row in _read_csv(path, cols):
         where = f"{path} 第 {lineno} 行"
         code = row["指标代码"]
@@ -307,6 +308,7 @@ def _read_indicators(path: Path, tables: dict[str, Table]) -> dict[str, Indicato
         unknown = [t for t in tabs if t not in tables]
         if not tabs or unknown:
             raise ProfileError(f"{where}:表号“{row['表号']}”不在 profile.toml 的表中。")
+        lines[code] = lineno
         out[code] = Indicator(
             code=code,
             tables=tabs,
@@ -319,7 +321,9 @@ def _read_indicators(path: Path, tables: dict[str, Table]) -> dict[str, Indicato
         )
     for ind in out.values():
         if ind.parent and ind.parent not in out:
-            raise ProfileError(f"{path}:指标 {ind.code} 的所属指标 {ind.parent} 不存在。")
+            raise ProfileError(
+                f"{path} 第 {lines[ind.code]} 行:指标 {ind.code} 的所属指标 {ind.parent} 不存在(应为本文件中另一个指标的代码)。"
+            )
     if not out:
         raise ProfileError(f"配置文件 {path} 中没有指标。")
     return out

@@ -201,6 +201,14 @@ def test_broken_profile_is_a_clear_error(tmp_path):
     )
     r = invoke("ingest", "--db", tmp_path / "c.db", "--profile", target, EXAMPLES)
     assert r.exit_code == 2 and "indicators.csv 第 2 行" in r.output and "counting" in r.output
+    csv_path.write_text(
+        csv_path.read_text(encoding="utf-8")
+        .replace(",counting,", ",count,", 1)
+        .replace(",0,A01,", ",0,A1,", 1),
+        encoding="utf-8",
+    )
+    r = invoke("check", "--db", tmp_path / "c.db", "--profile", target)
+    assert r.exit_code == 2 and "indicators.csv 第 3 行:指标 A02 的所属指标 A1 不存在" in r.output, r.output
 
 
 def test_init_writes_an_editable_profile_used_by_profile_option(tmp_path, monkeypatch):
