@@ -74,7 +74,8 @@ _MONEY_UNIT = re.compile(r"(?:金额单位|^单位)[::](万元|元)(?![\u4e00-\u
 INSTRUCTION_SHEETS = ("填报说明", "填表说明", "说明", "目录", "封面", "审核意见")
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年(度)?(数|数值|实绩)?$")
+# “2025年”, “2025年度数”, or the year typed as a number (2025, which calamine gives as 2025.0)
+_YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})(?:\.0)?(?:年(度)?(数|数值|实绩)?)?$")
 # a section heading (“一、老年人关爱服务”, “三.儿童关爱保护”) typed into the 指标名称 column, as in a copy of
 # the form without its 序号 column
 _SECTION_HEADING = re.compile(r"^[一二三四五六七八九十]+[、.．]")

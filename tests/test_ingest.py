@@ -116,6 +116,16 @@ def test_a_formula_beside_a_section_heading_is_shown_as_the_clerk_typed_it(store
     assert "统计表!E26 有数值“=1+1”,但这一行没有指标名称或代码" in r.message
 
 
+def test_a_year_typed_as_a_number_heads_the_value_column(store, profile, tmp_path):
+    def as_number(ws) -> None:
+        for (cell,) in ws.iter_rows(min_col=5, max_col=5):
+            if cell.value == "2025年":
+                cell.value = 2025
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=as_number))
+    assert (r.status, r.year, r.values) == (STORED, 2025, 29)
+
+
 def test_a_value_column_header_it_does_not_know_is_named_in_the_refusal(store, profile, tmp_path):
     r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", value_header="2025年数据"))
     assert r.status == REFUSED and r.code == "no-return"
