@@ -574,9 +574,8 @@ def _follow(steps: list[tuple], sheet: Sheet, vcol: int) -> list | None:
         value = row[vcol] if vcol < len(row) else ""
         if kind == _VALUE:
             code, ind, unit_text, addr, scaled = step
-            if (
-                _is_blank(value) or ind.kind == "rate"
-            ):  # empty: uncached formula or error; a rate: maybe 98.58%
+            # an empty cell may be a formula without its result or an error; a rate may show 0.9858 as 98.58%
+            if _is_blank(value) or ind.kind == "rate":
                 parsed = _parse_cell(sheet, value, addr, _is_blank(value), ind, unit_text)
             else:
                 parsed = parse_value(value, ind, unit_text, scaled=scaled)

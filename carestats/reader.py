@@ -67,7 +67,9 @@ class Sheet:
     visible: bool = True
     xml: bytes | None = field(default=None, repr=False)  # an .xlsx sheet's XML, scanned only when asked
     _uncached: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
-    package: Any = field(default=None, repr=False)  # the .xlsx package, for its styles when asked
+    package: tuple[Path, Any] | None = field(
+        default=None, repr=False
+    )  # (file, .xlsx package): styles on demand
     _percent: frozenset[str] | None = field(default=None, repr=False)
 
     @property
@@ -76,7 +78,7 @@ class Sheet:
         Read from the styles and the sheet XML on demand: only a rate's value cell asks."""
         if self._percent is None:
             self._percent = (
-                _percent_cells(self.xml, self.package) if self.xml and self.package else frozenset()
+                _percent_cells(self.xml, *self.package) if self.xml and self.package else frozenset()
             )
         return self._percent
 
@@ -438,11 +440,11 @@ _XF_TAG = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
 _PERCENT_BUILTIN = {b"9", b"10"}  # 0% and 0.00%
 
 
-def _percent_cells(xml: bytes, package: Any) -> frozenset[str]:
+def _percent_cells(xml: bytes, path: Path, package: Any) -> frozenset[str]:
     """Cells whose style's number format shows a percentage (a % outside quotes: Excel multiplies by 100)."""
     if "xl/styles.xml" not in package.namelist():
         return frozenset()
-    styles = _read_member(Path("styles"), package, "xl/styles.xml")
+    styles = _read_member(path, package, "xl/styles.xml")
     percent_fmts = set(_PERCENT_BUILTIN)
     for m in _NUMFMT_TAG.finditer(styles):
         attrs = dict(_ATTR.findall(m.group(1)))
@@ -527,7 +529,7 @@ def _read_calamine(
             sheet.visible = visible
             if z is not None:
                 sheet.xml = z.xml
-                sheet.package = package
+                sheet.package = (path, package)
             sheets.append(sheet)
     except ReadError:
         raise
