@@ -689,14 +689,19 @@ def _scan_rows(
         else:
             name_raw = row[name_col] if name_col < len(row) else ""  # type: ignore[operator]
             codes, key = _match_row_name(str(name_raw), parent, profile)
-            if not codes and _SECTION_HEADING.match(name_txt):
+            heading = not codes and _SECTION_HEADING.match(name_txt)
+            if heading or (not codes and name_txt in TOTAL_WORDS):
                 if blank and addr not in sheet.formula_cells:
                     if steps is not None:
                         steps.append((i, row[:vcol], row[after:], _SECTION, addr))
-                    continue  # a section heading with nothing in its value cell
+                    continue  # a section heading, or a 合计 line left empty: no figure to lose
+                what = (
+                    f"分组标题“{name_raw}”,不是指标"
+                    if heading
+                    else f"合计行“{name_raw}”;这张表每行一个指标,不填合计"
+                )
                 errors.append(
-                    f"{sheet.name}!{addr} 有数值“{_shown(sheet, value_cell, addr)}”,"
-                    f"但这一行是分组标题“{name_raw}”,不是指标"
+                    f"{sheet.name}!{addr} 有数值“{_shown(sheet, value_cell, addr)}”,但这一行是{what}"
                 )
                 continue
             if len(codes) != 1:

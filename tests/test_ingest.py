@@ -105,6 +105,20 @@ def test_a_figure_beside_a_section_heading_refuses_the_file(store, profile, tmp_
     assert store.counts() == (0, 0)
 
 
+def test_an_empty_total_line_in_a_one_indicator_a_row_table_is_passed_and_a_filled_one_refused(
+    store, profile, tmp_path
+):
+    r = ingest_one(
+        store, profile, write_table1(tmp_path / "大兴镇.xlsx", extra_rows=[("", "合计", "", None)])
+    )
+    assert (r.status, r.values, r.problems) == (STORED, 29, [])
+    path = write_table1(tmp_path / "牛孔镇.xlsx", "牛孔镇", extra_rows=[("", "合计", "", 9999)])
+    r = ingest_one(store, profile, path)
+    assert (
+        r.status == REFUSED and "有数值“9999”,但这一行是合计行“合计”;这张表每行一个指标,不填合计" in r.message
+    )
+
+
 def test_a_formula_beside_a_section_heading_is_shown_as_the_clerk_typed_it(store, profile, tmp_path):
     def edit(ws) -> None:  # openpyxl saves no result: calamine shows the cell empty
         for (cell,) in ws.iter_rows(min_col=1, max_col=1):
