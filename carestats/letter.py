@@ -682,7 +682,7 @@ _JINJA_REASONS = (  # Jinja's English reason → Chinese; the quoted name (tag, 
     (re.compile(r"'([^']*)' is undefined"), "没有“{}”这一项"),
     (re.compile(r"Unexpected end of template"), "模板结束时还缺少结束标记(如 endif、endfor)"),
     (re.compile(r"unexpected '([^']*)'"), "这里多了“{}”"),
-    (re.compile(r"expected token"), "这里的写法不对(括号或 {{ }} 没有配对?)"),
+    (re.compile(r"expected token"), "这里的写法不对(括号或 {{{{ }}}} 没有配对?)"),  # str.format: {{ }}
     (re.compile(r"division by zero|divide by zero|DivisionByZero|InvalidOperation"), "除数为 0"),
     (re.compile(r"unsupported operand|can only concatenate|not supported between"), "这两个值不能这样运算"),
     (re.compile(r"(takes|got) .*argument"), "过滤器的参数个数不对"),
