@@ -38,7 +38,9 @@ UNIT_COL_HEADERS = {
 }
 SKIP_HEADERS = {"序号", "备注", "说明", "上年数", "上年", "去年", "上年同期", "上年数值", "同比"}
 VALUE_HEADERS = {"本年数值", "本年数", "数值", "本期数", "本年", "本年度", "数量", "合计数"}
-TOTAL_WORDS = {"合计", "总计", "小计", "全县合计", "全县", "合计数"}
+TOTAL_WORDS = {"合计", "总计", "全县合计", "全县", "合计数"}
+# a subtotal of some rows: never the table's 合计, never added in (a one-unit-a-row table refuses it)
+SUBTOTAL_WORDS = {"小计", "分计"}
 FOOTER_PREFIXES = (
     "填报人",
     "单位负责人",
@@ -872,6 +874,13 @@ def _read_units_layout(
         )
     if not columns:
         raise LayoutError(f"{file_name}:工作表“{sheet.name}”没有可识别的指标列")
+    if hidden := sorted(set(columns) & sheet.hidden_columns):
+        names = "、".join(f"{col_letter(j)} 列({profile.indicators[columns[j][0]].label})" for j in hidden)
+        raise LayoutError(
+            f"{file_name}:工作表“{sheet.name}”的指标列 {names} 是隐藏的,隐藏列里的数不能当作填报数。"
+            "请取消隐藏并核对这些列(或删除它们)后重新汇入",
+            code="hidden-value-column",
+        )
     year = _identify_year(_title_year(meta, sheet.name), year_opt, file_name, profile.year)
     table = _table_for([c for c, _ in columns.values()], meta, profile, file_name)
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=False)
@@ -889,6 +898,12 @@ def _read_units_layout(
             break
         label = grid.label(i, unit_col)
         lead = [grid.label(i, j) for j in range(0, unit_col + 1)]
+        if sub := next((t for t in lead if t in SUBTOTAL_WORDS), None):
+            errors.append(
+                f"{sheet.name}!{sheet.addr(i, lead.index(sub))} 是“{sub}”行:本表每行一个乡镇(或单位),"
+                "只在最后一行填合计,小计行请删除"
+            )
+            continue
         is_total = any(t in TOTAL_WORDS for t in lead)
         if is_total:
             unit = "合计"

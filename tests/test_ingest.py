@@ -521,6 +521,32 @@ def test_a_rate_formatted_as_a_percentage_is_read_as_shown(store, profile, tmp_p
     assert values_of(store)[("大兴镇", "H03")].raw == "98.58%"
 
 
+def test_a_subtotal_row_in_table2_is_never_taken_for_the_total(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    wb = load_workbook(path)
+    wb.active.insert_rows(10)
+    wb.active["A10"], wb.active["C10"] = "小计", 7967
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED
+    assert "Sheet1!A10 是“小计”行:本表每行一个乡镇(或单位),只在最后一行填合计,小计行请删除" in r.message
+    assert store.counts() == (0, 0)
+
+
+def test_a_hidden_indicator_column_in_table2_is_not_read(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    wb = load_workbook(path)
+    wb.active.column_dimensions["F"].hidden = True
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "hidden-value-column")
+    assert "指标列 F 列(H04" in r.message and "是隐藏的" in r.message
+
+
 def test_county_compiled_table1_one_township_a_row_in_wan_yuan_with_old_names(store, profile, tmp_path):
     exp = expected_2025()["units"]
     codes = ["A01", "A05", "A07", "C09"]
