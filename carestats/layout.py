@@ -19,7 +19,7 @@ from typing import NamedTuple
 from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
 from carestats.reader import Sheet, col_letter
-from carestats.text import name_key, split_unit, squash, strip_qizhong
+from carestats.text import MEASURE_UNITS, name_key, split_unit, squash, strip_qizhong
 from carestats.values import UNIT_MISMATCH, Parsed, parse_value, raw_text, unit_scale
 
 NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
@@ -898,6 +898,23 @@ def _read_units_layout(
             break
         label = grid.label(i, unit_col)
         lead = [grid.label(i, j) for j in range(0, unit_col + 1)]
+        units_row = {j: grid.label(i, j) for j in columns if grid.label(i, j)}
+        if (
+            units_row
+            and all(u in MEASURE_UNITS for u in units_row.values())
+            and label in ("", "单位", "计量单位")
+        ):
+            # a 计量单位 row under the header (人 | 人 | % | 场次): each column's unit, where its header has none
+            for j, u in units_row.items():
+                code, hint = columns[j]
+                if hint is None:
+                    columns[j] = (code, u)
+                elif (
+                    unit_scale(hint, profile.indicators[code])[0]
+                    != unit_scale(u, profile.indicators[code])[0]
+                ):
+                    errors.append(f"{sheet.name}!{sheet.addr(i, j)} 计量单位“{u}”与列标题中的“{hint}”不一致")
+            continue
         if sub := next((t for t in lead if t in SUBTOTAL_WORDS), None):
             errors.append(
                 f"{sheet.name}!{sheet.addr(i, lead.index(sub))} 是“{sub}”行:本表每行一个乡镇(或单位),"

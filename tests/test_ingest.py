@@ -521,6 +521,37 @@ def test_a_rate_formatted_as_a_percentage_is_read_as_shown(store, profile, tmp_p
     assert values_of(store)[("大兴镇", "H03")].raw == "98.58%"
 
 
+def test_a_units_row_under_a_one_row_header_gives_the_units(store, profile, tmp_path):
+    from openpyxl import Workbook
+
+    from tests.workbooks import _num
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["绿春县2025年老年人健康管理情况表"])
+    ws.append(["填报单位:县卫生健康局"])
+    ws.append(
+        [
+            "序号",
+            "乡镇",
+            "60周岁以上家庭医生签约人数",
+            "65周岁以上老年人健康管理人数",
+            "健康管理率",
+            "爱心义诊",
+        ]
+    )
+    ws.append([None, "单位", "人", "人", "%", "场次"])
+    for i, unit in enumerate(TOWNSHIPS, 1):
+        v = expected_2025()["units"][unit]
+        ws.append([i, unit, v["H01"], v["H02"], _num(v["H03"]), v["H04"]])
+    wb.save(path := tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    got = {(u, c): v.value for (u, c), v in values_of(store).items()}
+    assert got[("大兴镇", "H03")] == Decimal(str(expected_2025()["units"]["大兴镇"]["H03"]))
+    assert len(got) == 4 * len(TOWNSHIPS)
+
+
 def test_a_subtotal_row_in_table2_is_never_taken_for_the_total(store, profile, tmp_path):
     from openpyxl import load_workbook
 
