@@ -229,12 +229,21 @@ def decode_text(path: Path, data: bytes) -> str:
     )
 
 
+def _delimited(separator: str) -> type[csv.Dialect]:
+    class Dialect(csv.excel):
+        delimiter = separator
+
+    return Dialect
+
+
 def _read_csv(path: Path, data: bytes) -> Book:
     text = decode_text(path, data)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
+    except csv.Error:  # title lines above the table confuse the sniffer: the separator used most wins
+        head = text[:4096]
+        best = max(",\t;", key=head.count)
+        dialect = csv.excel if best == "," or head.count(best) == 0 else _delimited(best)
     rows = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
     sheet = Sheet(name=path.stem, rows=rows, row_numbers=list(range(len(rows))))
     return Book(path=path, kind="csv", sheets=[sheet])

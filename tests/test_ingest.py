@@ -634,6 +634,23 @@ def test_csv_in_gbk_and_utf8_bom(store, profile, tmp_path):
 
 
 # ---------------------------------------------------------------- identification
+def test_a_csv_separated_by_semicolons_under_title_lines(store, profile, tmp_path):
+    lines = ["绿春县2025年老年人健康管理情况表", "填报单位:县卫生健康局"]
+    lines.append(
+        "序号;乡镇;60周岁以上家庭医生签约人数(人);65周岁以上老年人健康管理人数(人);健康管理率(%);爱心义诊(场次)"
+    )
+    for i, unit in enumerate(TOWNSHIPS, 1):
+        v = expected_2025()["units"][unit]
+        lines.append(f"{i};{unit};{v['H01']};{v['H02']};{v['H03']};{v['H04']}")
+    path = tmp_path / "县卫健局2025年老年人健康管理情况表.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.values, r.problems) == (STORED, 4 * len(TOWNSHIPS), [])
+    assert values_of(store)[("平河镇", "H03")].value == Decimal(
+        str(expected_2025()["units"]["平河镇"]["H03"])
+    )
+
+
 def test_copied_neighbours_file_names_both_units(store, profile, tmp_path):
     path = write_table1(tmp_path / "大水沟乡2025年一老一小统计表.xlsx", "戈奎乡")
     r = ingest_one(store, profile, path)
