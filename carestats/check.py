@@ -538,17 +538,12 @@ def _check_total(rule: Rule, ctx: _Context) -> Iterator[Finding]:
 
 # ----------------------------------------------------------------------------- completeness
 def _check_completeness(rule: Rule, ctx: _Context) -> Iterator[Finding]:
-    have_filer = {(v.filer, v.table) for v in ctx.values}
-    have_unit = {(v.unit, v.table) for v in ctx.values if v.role == "value"}
+    missing = set(ctx.profile.missing_returns(ctx.values))
     for unit, tid, as_row in ctx.profile.expected_returns():
         if not ctx.unit_applies(rule, unit):
             continue
         table = ctx.profile.tables[tid]
-        if as_row:
-            ok = (unit, tid) in have_unit
-        else:
-            ok = (unit, tid) in have_filer or (unit, tid) in have_unit
-        if ok:
+        if (unit, tid, as_row) not in missing:
             ctx.passed(rule)
             continue
         if as_row:

@@ -84,7 +84,8 @@ def round_rate(value: Decimal, decimals: int) -> Decimal:
 
 def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
     store.require_year(year)
-    values = [v for v in store.active_values(year) if v.role == "value"]
+    stored = store.active_values(year)
+    values = [v for v in stored if v.role == "value"]
     if not values:
         raise CarestatsError(
             f"数据库 {store.path} 中没有 {year} 年的数据。请先运行 carestats ingest 汇入报表"
@@ -99,10 +100,7 @@ def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
     for v in values:
         if v.value is not None:
             fig.units[v.unit][v.code] = v.value
-    # as check's completeness rule: a row of someone else's table counts only as that row; a return as its filer's
-    rows = {(v.unit, v.table) for v in values}
-    filed = rows | {(v.filer, v.table) for v in values}
-    fig.missing = [e for e in profile.expected_returns() if (e[0], e[1]) not in (rows if e[2] else filed)]
+    fig.missing = profile.missing_returns(stored)
     for code in profile.indicators:
         if code in profile.rates:
             continue

@@ -10,8 +10,10 @@ import csv
 import os
 import shutil
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from carestats.errors import CarestatsError, ProfileError, toml_problem
 from carestats.resources import default_profile_dir, templates_dir
@@ -230,6 +232,19 @@ class Profile:
 
     def table_indicators(self, table_id: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if table_id in i.tables]
+
+    def missing_returns(self, values: Iterable[Any]) -> list[tuple[str, str, bool]]:
+        """The expected returns a year's stored ``values`` hold nothing of (check's completeness rule and the
+        figures' warning): a return counts by its filer or by rows of its unit; a row of someone else's table
+        (表二's row for a township) only by that row."""
+        filed: set[tuple[str, str]] = set()
+        rows: set[tuple[str, str]] = set()
+        for v in values:
+            filed.add((v.filer, v.table))
+            if v.role == "value":
+                rows.add((v.unit, v.table))
+        either = filed | rows
+        return [e for e in self.expected_returns() if (e[0], e[1]) not in (rows if e[2] else either)]
 
     def table_codes(self, table_id: str) -> frozenset[str]:
         """The codes of a table's indicators (kept: every return asks)."""
