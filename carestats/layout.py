@@ -898,12 +898,11 @@ def _read_units_layout(
             break
         label = grid.label(i, unit_col)
         lead = [grid.label(i, j) for j in range(0, unit_col + 1)]
-        units_row = {j: grid.label(i, j) for j in columns if grid.label(i, j)}
-        if (
-            units_row
-            and all(u in MEASURE_UNITS for u in units_row.values())
-            and label in ("", "单位", "计量单位")
-        ):
+        # only a row without a township can be a 计量单位 row: township rows are not looked at twice
+        units_row = (
+            {j: u for j in columns if (u := grid.label(i, j))} if label in ("", "单位", "计量单位") else {}
+        )
+        if units_row and all(u in MEASURE_UNITS for u in units_row.values()):
             # a 计量单位 row under the header (人 | 人 | % | 场次): each column's unit, where its header has none
             for j, u in units_row.items():
                 code, hint = columns[j]
