@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,25 +37,51 @@ class StoreError(CarestatsError):
     exit_code = 2
 
 
+def _cannot_write(path: Path, why: str) -> UsageError:
+    return UsageError(f"无法写入 {path}:{why}")
+
+
+def _no_folder(path: Path) -> UsageError:
+    return _cannot_write(path, f"文件夹“{path.parent}”不存在。请先建立该文件夹,或换一个位置")
+
+
+def _a_folder(path: Path) -> UsageError:
+    return _cannot_write(path, "这是一个文件夹。请写文件名(带扩展名)")
+
+
+def check_writable(path: Path) -> None:
+    """Before any work: refuse an output whose folder is missing or that is a folder (as ``writing`` would)."""
+    if not path.parent.is_dir():
+        raise _no_folder(path)
+    if path.is_dir():
+        raise _a_folder(path)
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "磁盘或文件夹是只读的",
+    errno.ENAMETOOLONG: "文件名太长",
+}
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[None]:
     """Tell the OS's refusals to write ``path`` in Chinese, naming it (exit 2: nothing is wrong with the data)."""
     try:
         yield
     except IsADirectoryError as exc:
-        raise UsageError(f"无法写入 {path}:这是一个文件夹。请在 -o 后写文件名(带扩展名)") from exc
+        raise _a_folder(path) from exc
     except NotADirectoryError as exc:
-        raise UsageError(f"无法写入 {path}:路径中有一段是文件而不是文件夹。请换一个位置") from exc
+        raise _cannot_write(path, "路径中有一段是文件而不是文件夹。请换一个位置") from exc
     except FileNotFoundError as exc:
-        raise UsageError(
-            f"无法写入 {path}:文件夹“{path.parent}”不存在。请先建立该文件夹,或换一个位置"
-        ) from exc
+        raise _no_folder(path) from exc
     except PermissionError as exc:
-        raise UsageError(
-            f"无法写入 {path}:文件可能正在 WPS/Word/Excel 中打开,或没有写入权限。请关闭该文件(或换一个位置)后重试"
+        raise _cannot_write(
+            path, "文件可能正在 WPS/Word/Excel 中打开,或没有写入权限。请关闭该文件(或换一个位置)后重试"
         ) from exc
     except OSError as exc:
-        raise UsageError(f"无法写入 {path}({exc.strerror or exc})。请检查磁盘空间和写入权限后重试") from exc
+        why = _OS_REASONS.get(exc.errno or 0, f"系统拒绝写入(错误号 {exc.errno})")
+        raise _cannot_write(path, f"{why}。请检查磁盘空间和写入权限,或换一个位置后重试") from exc
 
 
 _TOML_REASONS = (  # tomllib's English reason → what to look for, for a clerk editing the file in Notepad/WPS

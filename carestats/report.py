@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from carestats.errors import CarestatsError, UsageError, writing
+from carestats.errors import CarestatsError, UsageError, check_writable, writing
 from carestats.figures import compute_figures, json_value, safe_cell_text
 from carestats.letter import Letter, LetterSpec, PrintedFigure, render_letter
 from carestats.profile import Profile
@@ -79,10 +79,8 @@ def check_formats(output: Path | None, audit: Path | None) -> None:
             f"不支持的核对表格式“{audit.suffix or audit.name}”。--audit 的扩展名可为 {'、'.join(AUDIT_FORMATS)}"
         )
     for path in (output, audit):  # both are checked before the letter is written: nothing half done
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(f"无法写入 {path}:文件夹“{path.parent}”不存在。请先建立该文件夹,或换一个位置")
-        if path is not None and path.is_dir():
-            raise UsageError(f"无法写入 {path}:这是一个文件夹。请在 -o 或 --audit 后写文件名(带扩展名)")
+        if path is not None:
+            check_writable(path)
 
 
 def write_letter(letter: Letter, path: Path) -> Path | None:

@@ -125,6 +125,8 @@ def test_output_that_cannot_be_written_is_told_in_chinese_with_exit_2(tmp_path):
         ),
         (["report", spec, "-o", tmp_path / "d.xlsx"], "不支持的答复函格式"),
     ]
+    if Path("/dev/full").exists():  # every write fails with ENOSPC: told in Chinese, not the OS's English
+        cases.append((["figures", "--format", "json", "-o", "/dev/full"], "磁盘空间不足"))
     for args, words in cases:
         r = invoke(*args, *(["--db", db] if args[0] != "init" else []))
         assert r.exit_code == 2, (args, r.output)
