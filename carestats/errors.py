@@ -58,10 +58,22 @@ def check_writable(path: Path) -> None:
 
 
 _OS_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有访问权限,或正被其他程序占用",
+    errno.EPERM: "没有访问权限",
+    errno.EBUSY: "文件正被其他程序占用",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一段是文件而不是文件夹",
     errno.ENOSPC: "磁盘空间不足",
     errno.EROFS: "磁盘或文件夹是只读的",
     errno.ENAMETOOLONG: "文件名太长",
+    errno.EIO: "读写磁盘出错",
 }
+
+
+def os_reason(exc: OSError) -> str:
+    """The OS's reason for refusing a file, in Chinese (its own strerror is English)."""
+    return _OS_REASONS.get(exc.errno or 0, f"系统错误,错误号 {exc.errno}")
 
 
 @contextmanager
@@ -80,8 +92,7 @@ def writing(path: Path) -> Iterator[None]:
             path, "文件可能正在 WPS/Word/Excel 中打开,或没有写入权限。请关闭该文件(或换一个位置)后重试"
         ) from exc
     except OSError as exc:
-        why = _OS_REASONS.get(exc.errno or 0, f"系统拒绝写入(错误号 {exc.errno})")
-        raise _cannot_write(path, f"{why}。请检查磁盘空间和写入权限,或换一个位置后重试") from exc
+        raise _cannot_write(path, f"{os_reason(exc)}。请检查磁盘空间和写入权限,或换一个位置后重试") from exc
 
 
 _TOML_REASONS = (  # tomllib's English reason → what to look for, for a clerk editing the file in Notepad/WPS

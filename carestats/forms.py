@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from carestats.errors import ProfileError, UsageError, writing
+from carestats.errors import ProfileError, UsageError, os_reason, writing
 from carestats.layout import FOOTER_PREFIXES
 from carestats.profile import Indicator, Profile, Table, Unit, read_toml
 from carestats.rules import RULES_FILE, load_rules
@@ -267,7 +267,7 @@ def generate_forms(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"无法创建输出文件夹 {out_dir}:{exc.strerror or exc}。") from exc
+        raise UsageError(f"无法创建输出文件夹 {out_dir}:{os_reason(exc)}。请换一个位置") from exc
     written = []
     for job in jobs:
         form = write_form(profile, job, out_dir / job.filename, prior or {})

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carestats.errors import CarestatsError
+from carestats.errors import CarestatsError, os_reason
 from carestats.layout import LayoutError, Record, SheetReturn, header_hint, is_instruction_sheet, read_sheet
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
@@ -158,7 +158,7 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
         return FileResult(
             path,
             REFUSED,
-            f"{path.name}:无法读取文件({exc.strerror or exc})。请检查文件",
+            f"{path.name}:无法读取文件({os_reason(exc)})。请检查文件",
             code="os",
             trace=traceback.format_exc(),
         )

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from carestats.errors import CarestatsError
+from carestats.errors import CarestatsError, os_reason
 from carestats.package import Package, ZipfilePackage, open_package
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".et"}
@@ -193,7 +193,7 @@ def open_book(path: Path, limits: Limits | None = None) -> Book:
         data = path.read_bytes()  # once: the pre-scan, the hash and the CSV reader share these bytes
     except OSError as exc:
         raise ReadError(
-            path, f"无法打开文件({exc.strerror or exc})", "请检查文件是否存在、是否被其他程序占用"
+            path, f"无法打开文件({os_reason(exc)})", "请检查文件是否存在、是否被其他程序占用"
         ) from exc
     kind = sniff(path, data[:8192])
     if kind == "zip":
@@ -694,7 +694,7 @@ def _walk(
     try:
         entries = list(os.scandir(folder))
     except OSError as exc:
-        out.append((key, folder, exc.strerror or str(exc)))
+        out.append((key, folder, os_reason(exc)))
         return
     for e in entries:
         part = (e.name.casefold() if fold else e.name,)
