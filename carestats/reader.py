@@ -71,15 +71,19 @@ class Sheet:
         default=None, repr=False
     )  # (file, .xlsx package): styles on demand
     _percent: frozenset[str] | None = field(default=None, repr=False)
+    xls: XlsFormats | None = field(default=None, repr=False)  # an .xls sheet's formats, read on demand
 
     @property
     def percent_cells(self) -> frozenset[str]:
         """A1 of the cells formatted as a percentage (0.00%): calamine gives 0.9858 for a cell showing 98.58%.
         Read from the styles and the sheet XML on demand: only a rate's value cell asks."""
         if self._percent is None:
-            self._percent = (
-                _percent_cells(self.xml, *self.package) if self.xml and self.package else frozenset()
-            )
+            if self.xls is not None:
+                self._percent = self.xls.sheet(self.name)[1]
+            else:
+                self._percent = (
+                    _percent_cells(self.xml, *self.package) if self.xml and self.package else frozenset()
+                )
         return self._percent
 
     @property
@@ -100,7 +104,10 @@ class Sheet:
 
     @property
     def hidden_columns(self) -> frozenset[int]:
-        """0-based columns an .xlsx sheet hides (``<col min max hidden="1">``); calamine reads them like any other."""
+        """0-based columns the sheet hides (an .xlsx's ``<col min max hidden="1">``, an .xls's COLINFO);
+        calamine reads them like any other."""
+        if self.xls is not None:
+            return self.xls.sheet(self.name)[0]
         # <cols> comes before <sheetData>: only that head of the XML is searched
         if not self.xml or self.xml.find(b"hidden", 0, self.xml.find(b"sheetData")) < 0:
             return frozenset()
@@ -261,7 +268,57 @@ def _read_cfb(path: Path, data: bytes) -> Book:
         raise ReadError(
             path, "这是 PowerPoint 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet"
         )
-    return _read_calamine(path, "xls", None, data=data)
+    book = _read_calamine(path, "xls", None, data=data)
+    formats = XlsFormats(path, data)
+    for sheet in book.sheets:
+        sheet.xls = formats
+    return book
+
+
+class XlsFormats:
+    """Hidden columns and percent-formatted cells of an .xls, which calamine does not expose: read with xlrd
+    (pure Python, so only when a sheet asks, once per workbook). A workbook whose formats cannot be read is
+    refused rather than read without knowing which columns are hidden."""
+
+    def __init__(self, path: Path, data: bytes):
+        self.path, self.data = path, data
+        self._book: Any = None
+        self._sheets: dict[str, tuple[frozenset[int], frozenset[str]]] = {}
+
+    def sheet(self, name: str) -> tuple[frozenset[int], frozenset[str]]:
+        """(0-based hidden columns, A1 of number cells shown as a percentage) of one sheet."""
+        if name not in self._sheets:
+            try:
+                self._sheets[name] = self._read(name)
+            except Exception as exc:  # xlrd raises its own error types on a workbook it cannot parse
+                raise ReadError(
+                    self.path,
+                    "无法读取这个 .xls 文件的格式信息(哪些列是隐藏的、哪些单元格是百分比格式)",
+                    "请用 WPS/Excel 打开后“另存为”.xlsx 再汇入",
+                    "xls-formats",
+                ) from exc
+        return self._sheets[name]
+
+    def _read(self, name: str) -> tuple[frozenset[int], frozenset[str]]:
+        import xlrd  # only for .xls, and only when asked
+
+        if self._book is None:
+            self._book = xlrd.open_workbook(file_contents=self.data, formatting_info=True, on_demand=True)
+        book = self._book
+        sh = book.sheet_by_name(name)
+        hidden = frozenset(c for c, info in sh.colinfo_map.items() if info.hidden)
+        percent_xf = set()
+        for i, xf in enumerate(book.xf_list):
+            fmt = book.format_map.get(xf.format_key)
+            if fmt is not None and _shows_percent(fmt.format_str):
+                percent_xf.add(i)
+        percent = frozenset(
+            f"{col_letter(c)}{r + 1}"
+            for r in range(sh.nrows)
+            for c in range(sh.row_len(r))
+            if sh.cell_type(r, c) == xlrd.XL_CELL_NUMBER and sh.cell_xf_index(r, c) in percent_xf
+        )
+        return hidden, percent
 
 
 # --------------------------------------------------------------------------- zip (.xlsx, .xlsm, .ods)
@@ -458,7 +515,7 @@ def _percent_cells(xml: bytes, path: Path, package: Any) -> frozenset[str]:
     for m in _NUMFMT_TAG.finditer(styles):
         attrs = dict(_ATTR.findall(m.group(1)))
         code = _xml_unescape(attrs.get(b"formatCode", b"").decode("utf-8", "replace"))
-        if "%" in re.sub(r'"[^"]*"|\\.', "", code):  # a quoted or escaped % is shown, not multiplied
+        if _shows_percent(code):
             percent_fmts.add(attrs.get(b"numFmtId", b""))
     start, end = styles.find(b"<cellXfs"), styles.find(b"</cellXfs>")
     if start < 0 or end < 0:
@@ -476,6 +533,12 @@ def _percent_cells(xml: bytes, path: Path, package: Any) -> frozenset[str]:
         if attrs.get(b"s") in percent_styles and b"r" in attrs:
             out.add(attrs[b"r"].decode())
     return frozenset(out)
+
+
+def _shows_percent(code: str) -> bool:
+    """A % in a number format, not in quotes nor after a backslash: Excel shows the value times 100 (a quoted
+    or escaped % is only shown)."""
+    return "%" in re.sub(r'"[^"]*"|\\.', "", code)
 
 
 def _xml_unescape(s: str) -> str:

@@ -605,6 +605,41 @@ def test_xls_made_by_libreoffice_with_old_township_name(store, profile):
     assert open_book(FIXTURES / "old-name-平河乡2025年一老一小统计表.xls").kind == "xls"
 
 
+def test_xls_hidden_value_column_is_not_read(store, profile):
+    # made by LibreOffice from the .xlsx of test_a_hidden_value_column_is_not_read: E hidden, F "2025年(调整后)"
+    r = ingest_one(store, profile, FIXTURES / "hidden-value-column-大兴镇2025年一老一小统计表.xls")
+    assert (r.status, r.code) == (REFUSED, "hidden-value-column")
+    assert "数值列 E 列(表头“2025年”)是隐藏的" in r.message
+    assert store.counts() == (0, 0)
+
+
+def test_xls_rate_formatted_as_a_percentage_is_read_as_shown(store, profile):
+    # made by LibreOffice from the .xlsx of test_a_rate_formatted_as_a_percentage_is_read_as_shown: 0.9858 in
+    # 0.00% cells, and 牛孔镇's 0.9785 in a cell whose % is only shown (LibreOffice writes it 0.00\%)
+    r = ingest_one(store, profile, FIXTURES / "percent-rate-县卫健局2025年老年人健康管理情况表.xls")
+    assert r.status == STORED
+    got = {u: v.value for (u, code), v in values_of(store).items() if code == "H03"}
+    expected = {u: Decimal(str(v["H03"])) for u, v in expected_2025()["units"].items() if "H03" in v}
+    assert {u: g for u, g in got.items() if u != "牛孔镇"} == {
+        u: e for u, e in expected.items() if u != "牛孔镇"
+    }
+    assert got["牛孔镇"] == Decimal("0.9785")
+    assert values_of(store, role="total")[("合计", "H03")].value == Decimal("97.78")
+
+
+def test_xls_whose_formats_cannot_be_read_is_refused(store, profile, tmp_path, monkeypatch):
+    import xlrd
+
+    def broken(*_a, **_k):
+        raise xlrd.XLRDError("Unsupported format, or corrupt file")
+
+    monkeypatch.setattr(xlrd, "open_workbook", broken)
+    r = ingest_one(store, profile, FIXTURES / "old-name-平河乡2025年一老一小统计表.xls")
+    assert (r.status, r.code) == (REFUSED, "xls-formats")
+    assert "无法读取这个 .xls 文件的格式信息" in r.message and "另存为”.xlsx" in r.message
+    assert store.counts() == (0, 0)
+
+
 def test_csv_in_gbk_and_utf8_bom(store, profile, tmp_path):
     rows = [
         "表三",
