@@ -1,10 +1,12 @@
 """Thin Typer CLI: parse options, one library call, map errors to a Chinese message and an exit code, render.
 
-Exit codes on every command: 0 clean, 1 findings or refused input, 2 usage or profile error.
+Exit codes on every command: 0 clean, 1 findings or refused input, 2 usage or profile error; 3 is an
+internal error (a bug), so that a script never takes a crash for findings.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import sys
@@ -138,6 +140,9 @@ app = typer.Typer(
 )
 
 
+REDIRECTED_WIDTH = 160
+
+
 class _LazyConsole:
     """A rich Console made on first use: importing rich costs a tenth of a second that --version, --help
     and a failing command should not pay."""
@@ -152,6 +157,10 @@ class _LazyConsole:
             from rich.console import Console
 
             self._console = Console(highlight=False, soft_wrap=True, markup=False, **self._options)
+            if not self._console.is_terminal and "COLUMNS" not in os.environ:
+                # output saved to a file (carestats check > 审核.txt): wide enough that file names and
+                # cells are not broken mid-word, as rich's default of 80 columns does
+                self._console.width = REDIRECTED_WIDTH
         return self._console
 
     def plain(self, text: str) -> None:
@@ -215,6 +224,9 @@ DebugOpt = Annotated[
 ]
 
 
+INTERNAL_ERROR = 3  # neither findings (1) nor a usage mistake (2): a bug to report
+
+
 def run(debug: bool, action: Callable[[], int]) -> None:
     """Run a command body: a CarestatsError becomes its Chinese message and exit code, never a traceback."""
     try:
@@ -234,7 +246,7 @@ def run(debug: bool, action: Callable[[], int]) -> None:
             f"[bold red]内部错误:[/]{type(exc).__name__}: {escape(str(exc))}。请加 --debug 重新运行,并把输出发给技术人员。",
             markup=True,
         )
-        raise typer.Exit(1) from None
+        raise typer.Exit(INTERNAL_ERROR) from None
     raise typer.Exit(code)
 
 
@@ -466,7 +478,7 @@ def _missing_text(fig) -> str:
 
 def _emit(text: str, output: Path | None, newline: str | None = None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(text.removeprefix("\ufeff"))  # the BOM is for Excel opening a file, not for a pipe
         sys.stdout.flush()
     else:
         with writing(output), output.open("w", encoding="utf-8", newline=newline) as fh:
@@ -735,10 +747,49 @@ def init(
     run(debug, body)
 
 
+# Characters that a GBK (cp936) stream cannot hold, and what stands in for them there: a clerk's
+# `carestats report … > 答复函.txt` on Chinese Windows writes GBK, and the letter has “・”.
+_STAND_INS = {"\u30fb": "·", "\u00a0": " ", "\u2022": "·", "\u2027": "·", "\ufeff": "", "\u200b": ""}
+
+
+def _stand_in(exc: UnicodeError) -> tuple[str, int]:
+    """The encode error handler of the console streams: a known stand-in, else the character's \\u code, so
+    that one unusual character (a no-break space pasted into a cell) never costs the user the whole output."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        sub = _STAND_INS.get(ch)
+        try:
+            if sub is None:
+                raise UnicodeEncodeError(exc.encoding, ch, 0, 1, "no stand-in")
+            sub.encode(exc.encoding)
+        except (UnicodeEncodeError, LookupError):
+            sub = f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+        out.append(sub)
+    return "".join(out), exc.end
+
+
+codecs.register_error("carestats-stand-in", _stand_in)
+
+
+def tolerant_streams() -> None:
+    """Console streams in a legacy encoding (GBK when output is redirected on Chinese Windows) write a
+    stand-in for a character they cannot hold instead of failing the command."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding and not encoding.startswith("utf"):
+            try:
+                stream.reconfigure(errors="carestats-stand-in")  # type: ignore[union-attr]
+            except (AttributeError, ValueError):  # not a text stream we can reconfigure
+                pass
+
+
 def main() -> None:
     """The console script (and ``python -m carestats``): run the command, flush what it printed, and leave
     without tearing the interpreter down. Every command has closed its store and its files by then; freeing
     a province's worth of objects one by one took 30–40 ms of a 1 s ingest. Tests call ``app``."""
+    tolerant_streams()
     try:
         app()
         code: object = 0

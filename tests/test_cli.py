@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from carestats.cli import app
 from carestats.figures import compute_figures
 from carestats.profile import Profile
 from carestats.store import Store
+from tests.letter_data import SPEC_2025
 from tests.workbooks import EXAMPLES, expected_2025, write_table1
 
 runner = CliRunner()
@@ -284,3 +286,54 @@ def test_help_pages_read_in_chinese():
         assert not [w for w in english if w in p.stdout], (args, p.stdout)
     p = subprocess.run([sys.executable, "-m", "carestats", "ingest", "-h"], capture_output=True, text=True)
     assert "参数:" in p.stdout and "[必填]" in p.stdout and "[环境变量: CARESTATS_DB]" in p.stdout
+
+
+def _gbk_run(*args: object, cwd: Path) -> subprocess.CompletedProcess:
+    """carestats as on Chinese Windows with its output redirected to a file: the streams are GBK."""
+    env = dict(os.environ, PYTHONIOENCODING="gbk")
+    return subprocess.run(
+        [sys.executable, "-m", "carestats", *map(str, args)], capture_output=True, cwd=cwd, env=env
+    )
+
+
+def test_output_redirected_in_gbk_never_fails_on_a_character_gbk_lacks(tmp_path):
+    from openpyxl import load_workbook
+
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    # the letter has “守住钱袋子・护好幸福家” (U+30FB is not in GBK): a middle dot stands in for it
+    p = _gbk_run("report", "--db", db, SPEC_2025, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr.decode("gbk")
+    assert "守住钱袋子·护好幸福家" in p.stdout.decode("gbk")
+    # a no-break space pasted into a cell, a file name with “•”: findings and table are printed in full
+    returns = tmp_path / "r"
+    returns.mkdir()
+    wb = load_workbook(EXAMPLES / "大兴镇2025年一老一小统计表.xlsx")
+    wb.active["E15"], wb.active["E7"] = "约\u00a072", 600
+    wb.save(returns / "大兴镇•2025年一老一小统计表.xlsx")
+    p = _gbk_run("ingest", "--db", tmp_path / "nb.db", returns, cwd=tmp_path)
+    assert p.returncode == 1 and "内部错误" not in p.stderr.decode("gbk")
+    assert "大兴镇·2025年一老一小统计表.xlsx" in p.stdout.decode("gbk")
+    p = _gbk_run("check", "--db", tmp_path / "nb.db", "--year", "2025", cwd=tmp_path)
+    out = p.stdout.decode("gbk")
+    assert p.returncode == 1 and "内部错误" not in p.stderr.decode("gbk")
+    assert "R01a" in out and "估计数" in out
+    # CSV to a pipe: no BOM (it is for Excel opening a file), whatever the encoding
+    p = _gbk_run("figures", "--db", db, "--year", "2025", "--format", "csv", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout.decode("gbk").startswith("指标代码,")
+
+
+def test_an_internal_error_exits_3_not_1_like_findings():
+    import typer
+
+    from carestats.cli import INTERNAL_ERROR, run
+
+    def bug() -> int:
+        raise KeyError("x")
+
+    try:
+        run(False, bug)
+    except typer.Exit as exc:
+        assert exc.exit_code == INTERNAL_ERROR == 3
+    else:
+        raise AssertionError("run() must end with an exit code")
