@@ -371,6 +371,21 @@ def _identify_filer(
     return next(iter(seen))
 
 
+def _files_table(profile: Profile, filer: str, table: str, file_name: str) -> None:
+    """A unit's own return (one indicator a row) must be of a table the unit files (units.csv 报送表): 县妇联's
+    copy of 县教育局's 表五 would otherwise be added to the county total beside the real one."""
+    unit = profile.units.get(filer)
+    if unit is None or table in unit.tables:
+        return
+    by = "、".join(u.name for u in profile.units.values() if table in u.tables) or "没有单位"
+    own = f"{filer}报送的是{'、'.join(unit.tables)}" if unit.tables else f"{filer}不报送任何表"
+    raise LayoutError(
+        f"{file_name}:这是{table}({profile.tables[table].name}),按配置 units.csv 由{by}报送,{own},文件未汇入。"
+        f"若是{filer}填错了表,请让其改正后重新报送;若今年确由{filer}报送{table},请在 units.csv 的“报送表”中为它加上{table}",
+        code="not-its-table",
+    )
+
+
 def _identify_year(
     candidates: list[tuple[int, str]], year_opt: int | None, file_name: str, profile_year: int
 ) -> int:
@@ -534,6 +549,7 @@ def _read_rows_layout(
             code="foreign-indicator",
         )
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
+    _files_table(profile, filer, table, file_name)
     records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
     return SheetReturn(sheet.name, table, filer, year, "rows", records)
 

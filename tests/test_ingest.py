@@ -357,6 +357,23 @@ def test_an_indicator_of_another_table_refuses_the_return(store, profile, tmp_pa
     )
 
 
+def test_a_return_of_a_table_its_filer_does_not_file_is_refused(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    # 县妇联 (表四) sends a copy of 县教育局's 表五: stored, it would double 表五's county figures
+    wb = load_workbook(EXAMPLES / "县教育局2025年学生心理健康和关爱教育情况表.xlsx")
+    wb.active["A3"] = "填报单位(盖章):县妇联"
+    wb.save(path := tmp_path / "县妇联2025年学生心理健康和关爱教育情况表.xlsx")
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "not-its-table")
+    assert (
+        "这是表五(学生心理健康和关爱教育情况表),按配置 units.csv 由县教育局报送,县妇联报送的是表四"
+        in r.message
+    )
+    assert "在 units.csv 的“报送表”中为它加上表五" in r.message
+    assert store.counts() == (0, 0)
+
+
 def test_a_hidden_value_column_is_not_read(store, profile, tmp_path):
     def hide(ws) -> None:
         ws.insert_cols(6)
