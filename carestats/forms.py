@@ -289,7 +289,7 @@ def verify_form(profile: Profile, form: WrittenForm) -> None:
     from carestats.ingest import Prepared, prepare_file
 
     job = form.job
-    prep = prepare_file(form.path, profile, None)
+    prep = prepare_file(form.path, profile, None, blank_form=True)
     if not isinstance(prep, Prepared):
         raise ProfileError(
             f"生成的报表 {form.path.name} 汇入时无法识别:{prep.message}。请检查配置文件 {FORM_FILE} 中的标题和文字。"

@@ -18,7 +18,7 @@ from carestats.layout import LayoutError, Record, SheetReturn, header_hint, is_i
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
 from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
-from carestats.values import PROBLEM_TITLES, decimal_text
+from carestats.values import BLANK, PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
 
@@ -95,8 +95,11 @@ def limits_from(profile: Profile) -> Limits:
     )
 
 
-def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepared | FileResult:
-    """Read one file into a return, or a refused FileResult saying why. Never touches the store."""
+def prepare_file(
+    path: Path, profile: Profile, year: int | None = None, *, blank_form: bool = False
+) -> Prepared | FileResult:
+    """Read one file into a return, or a refused FileResult saying why. Never touches the store.
+    A return with no figure at all is refused, unless ``blank_form`` (``carestats form`` reading what it wrote)."""
     try:
         book = open_book(path, limits_from(profile))
         sheets = [s for s in book.sheets if s.visible and not is_instruction_sheet(s)]
@@ -140,6 +143,13 @@ def prepare_file(path: Path, profile: Profile, year: int | None = None) -> Prepa
                 code="several-returns",
             )
         ret = found[0]
+        if not blank_form and ret.records and all(r[3][2] == BLANK for r in ret.records):
+            # a blank form sent by mistake: stored, it would hold the unit's place and refuse the real return
+            raise LayoutError(
+                f"{path.name}:这是一份没有填写的空白报表(工作表“{ret.sheet}”的 {len(ret.records)} 个数值单元格都是空的),"
+                "文件未汇入。请确认是否发错了文件;填好后重新报送",
+                code="blank-return",
+            )
         return Prepared(
             path,
             os.path.abspath(path),  # not resolve(): that costs a stat per folder level for every file

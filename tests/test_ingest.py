@@ -374,6 +374,22 @@ def test_a_return_of_a_table_its_filer_does_not_file_is_refused(store, profile, 
     assert store.counts() == (0, 0)
 
 
+def test_a_blank_form_is_refused_and_does_not_hold_the_units_place(store, profile, tmp_path):
+    codes = [i.code for i in profile.table_indicators("表一")]
+    (tmp_path / "blank").mkdir()
+    blank = write_table1(tmp_path / "blank" / "大兴镇2025年一老一小统计表.xlsx", values=dict.fromkeys(codes))
+    r = ingest_one(store, profile, blank)
+    assert (r.status, r.code) == (REFUSED, "blank-return")
+    assert f"这是一份没有填写的空白报表(工作表“统计表”的 {len(codes)} 个数值单元格都是空的)" in r.message
+    assert store.counts() == (0, 0)
+    # one figure filled: a return with blanks, stored so that check names every blank cell
+    one = write_table1(
+        tmp_path / "大兴镇2025年一老一小统计表.xlsx", values={**dict.fromkeys(codes), "A01": 569}
+    )
+    r = ingest_one(store, profile, one)
+    assert r.status == STORED and len(r.problems) == len(codes) - 1
+
+
 def test_a_hidden_value_column_is_not_read(store, profile, tmp_path):
     def hide(ws) -> None:
         ws.insert_cols(6)
