@@ -81,7 +81,8 @@ def annotate_returns(result: CheckResult, directory: Path) -> AnnotateResult:
 
 
 def _target(directory: Path, src: Path) -> Path:
-    return directory / f"{src.stem}{SUFFIX}{src.suffix.lower()}"
+    stem = src.stem.removesuffix(SUFFIX)  # a corrected annotated copy, checked again: not …_审核意见_审核意见
+    return directory / f"{stem}{SUFFIX}{src.suffix.lower()}"
 
 
 def _load(src: Path) -> Workbook | None:
@@ -99,7 +100,25 @@ def _save(wb: Workbook, target: Path) -> None:
         wb.save(target)
 
 
+def _clear_earlier_marks(wb: Workbook) -> None:
+    """Take off what an earlier ``--annotate`` put on this workbook (a corrected copy sent back and checked
+    again): its listing sheet, and the red/yellow fill and comment of every cell it marked. Otherwise a
+    figure already corrected stays red with the old message, and the unit is told to fix it again."""
+    for ws in list(wb.worksheets):
+        if ws.title.startswith(SHEET_TITLE) and tuple(c.value for c in ws[2][: len(_HEADERS)]) == _HEADERS:
+            wb.remove(ws)
+    ours = {RED.fgColor.rgb, YELLOW.fgColor.rgb}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.comment is not None and c.comment.author == "carestats":
+                    c.comment = None
+                    if c.fill.fill_type == "solid" and c.fill.fgColor.rgb in ours:
+                        c.fill = PatternFill(fill_type=None)
+
+
 def _annotate(wb: Workbook, src: Path, findings: list[Finding]) -> None:
+    _clear_earlier_marks(wb)
     notes: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         if f.sheet and f.cell and f.sheet in wb.sheetnames:

@@ -157,6 +157,26 @@ def test_a_corrected_annotated_copy_is_ingested_again(tmp_path):
     assert invoke("check", "--db", db, "--year", "2025").exit_code == 0
 
 
+def test_annotating_a_corrected_copy_again_takes_off_the_earlier_marks(tmp_path):
+    db = county_db(tmp_path, {DX: {"A13": "2000余", "A02": 574}})
+    assert invoke("check", "--db", db, "--annotate", tmp_path / "round1").exit_code == 1
+    copy = tmp_path / "round1" / "大兴镇2025年一老一小统计表_审核意见.xlsx"
+    wb = load_workbook(copy)
+    assert wb["统计表"]["E18"].comment is not None and wb["统计表"]["E7"].comment is not None
+    wb["统计表"]["E18"] = 2087  # corrected; A02 (E7) is not
+    wb.save(copy)
+    assert invoke("ingest", "--db", db, "--replace", copy).exit_code == 0
+    assert invoke("check", "--db", db, "--annotate", tmp_path / "round2").exit_code == 1
+    again = tmp_path / "round2" / "大兴镇2025年一老一小统计表_审核意见.xlsx"  # not …_审核意见_审核意见
+    wb = load_workbook(again)
+    assert wb.sheetnames == [SHEET_TITLE, "统计表"]  # round 1's listing is gone, not kept beside round 2's
+    ws = wb["统计表"]
+    assert ws["E18"].value == 2087 and ws["E18"].comment is None and ws["E18"].fill.fill_type is None
+    assert ws["E7"].fill.fgColor.rgb == RED.fgColor.rgb and "R01a" in ws["E7"].comment.text
+    rows = [[c.value for c in row] for row in wb[SHEET_TITLE].iter_rows(min_row=3)]
+    assert [(row[3], row[9]) for row in rows] == [("R01a", "E7")]
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_annotated_copy_opens_in_libreoffice(tmp_path):
     db = county_db(tmp_path, {DX: {"A02": 574}})
