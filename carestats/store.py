@@ -160,6 +160,20 @@ def _journal_wal(conn: sqlite3.Connection, busy_ms: int) -> None:
             time.sleep(0.01)
 
 
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """Another program's SQLite file (tables but not carestats' schema): never add carestats' tables to it,
+    nor call it a newer carestats' store."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if (version == 0 and tables) or (version > 0 and not {"submissions", "vals"} <= tables):
+        shown = "、".join(sorted(tables)[:5]) + (" 等" if len(tables) > 5 else "")
+        raise StoreError(
+            f"{path} 不是 carestats 数据库(是别的程序的 SQLite 数据库"
+            + (f",其中有表 {shown}" if tables else "")
+            + "),没有改动它。请用 --db 指定 carestats 的数据库,或一个新的文件名"
+        )
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
 
@@ -185,6 +199,11 @@ class Store:
             busy_ms = busy_timeout_ms()
             conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            try:
+                _refuse_foreign(conn, path)  # before WAL: another program's file is left exactly as it was
+            except StoreError:
+                conn.close()
+                raise
             _journal_wal(conn, busy_ms)
             conn.execute("PRAGMA synchronous = NORMAL")
             # A checkpoint (WAL → database, with fsyncs) every ~40 MB instead of every 4 MB: a batch of a

@@ -60,11 +60,34 @@ def test_a_store_locked_past_the_timeout_is_busy_not_damaged(tmp_path, monkeypat
 
 def test_a_store_from_a_newer_carestats_is_refused(tmp_path):
     path = tmp_path / "new.db"
+    with Store.open(path):
+        pass
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(StoreError, match="更新版本"):
         Store.open(path)
+
+
+def test_another_programs_sqlite_file_is_refused_and_left_as_it_was(tmp_path):
+    path = tmp_path / "台账.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE 台账 (x)")
+    conn.execute("INSERT INTO 台账 VALUES (1)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="不是 carestats 数据库") as exc:
+        Store.open(path)
+    assert "其中有表 台账" in exc.value.message and "没有改动它" in exc.value.message
+    assert (
+        path.read_bytes() == before and not (tmp_path / "台账.db-wal").exists()
+    )  # no tables added, not made WAL
+    conn = sqlite3.connect(path)  # one that says it is a carestats store (user_version) but lacks its tables
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    with pytest.raises(StoreError, match="不是 carestats 数据库"):
+        Store.open(path, create=False)
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):
