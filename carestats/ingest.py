@@ -287,7 +287,7 @@ def collect(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
             )
         elif explicit and not path.exists():  # a file found in a folder exists: no second look
             skipped.append(FileResult(path, REFUSED, f"{path}:文件不存在。请检查路径", code="missing"))
-        elif explicit or path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        elif explicit or path.suffix.lower().strip() in SPREADSHEET_SUFFIXES:  # “x.xlsx ” from an e-mail
             files.append(path)
         else:
             skipped.append(FileResult(path, SKIPPED, f"{path.name}:不是电子表格,已跳过"))

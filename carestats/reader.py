@@ -9,6 +9,7 @@ here instead. Files are routed by their content, not their name.
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 import os
@@ -25,6 +26,8 @@ from typing import Any
 from carestats.errors import CarestatsError, os_reason
 from carestats.package import Package, ZipfilePackage, open_package
 
+_WILDCARD = re.compile(r"[*?]")
+LOCK_FILE_PREFIXES = ("~$", ".~lock.")  # what Excel/WPS and LibreOffice leave beside an open workbook
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".et"}
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -162,6 +165,8 @@ def sniff(path: Path, head: bytes) -> str:
         return "zip"
     if head.startswith(_CFB_MAGIC):
         return "cfb"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its BOM: Excel's “Unicode 文本”
+        return "text"
     if head.startswith(b"%PDF"):
         raise ReadError(
             path, "这是 PDF 文件,不是电子表格", "请索取 Excel/WPS 表格原件(.xlsx)", "not-a-spreadsheet"
@@ -188,6 +193,13 @@ def open_book(path: Path, limits: Limits | None = None) -> Book:
     """Read every sheet of a workbook or CSV. Raises ReadError with a Chinese message for anything unreadable."""
     limits = limits or Limits()
     path = path if isinstance(path, Path) else Path(path)  # re-wrapping a Path parses it again
+    if path.name.startswith(LOCK_FILE_PREFIXES):
+        raise ReadError(
+            path,
+            "这是 Excel/WPS 或 LibreOffice 打开工作簿时留下的临时锁定文件,不是报表",
+            "请汇入同名但不带“~$”(或“.~lock.”)的那个文件",
+            "lock-file",
+        )
     try:
         size = path.stat().st_size
         if size > limits.max_file_mb * 1024 * 1024:
@@ -207,7 +219,7 @@ def open_book(path: Path, limits: Limits | None = None) -> Book:
         book = _read_zip(path, limits, data)
     elif kind == "cfb":
         book = _read_cfb(path, data)
-    elif path.suffix.lower() != ".csv":
+    elif path.suffix.lower().strip() not in (".csv", ".txt"):  # .txt: Excel's “Unicode 文本”, tab-separated
         raise ReadError(
             path,
             "文件扩展名是表格,但内容是纯文本",
@@ -222,8 +234,10 @@ def open_book(path: Path, limits: Limits | None = None) -> Book:
 
 # --------------------------------------------------------------------------- CSV
 def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GBK/GB18030 as WPS on Chinese Windows writes it."""
-    for enc in ("utf-8-sig", "gb18030"):
+    """UTF-8 (with or without BOM) first, then GBK/GB18030 as WPS on Chinese Windows writes it; UTF-16 only
+    with its BOM (Excel's “Unicode 文本”)."""
+    encodings = ("utf-16",) if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "gb18030")
+    for enc in encodings:
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
@@ -741,6 +755,12 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, bool, str | None]]:
     """
     fold = os.name == "nt"  # Windows compares paths without case, as Path does there
     for p in paths:
+        if _WILDCARD.search(str(p)) and not p.exists():
+            # cmd.exe and PowerShell hand “报表\*.xlsx” over as it is: expand it as a Unix shell would
+            matches = sorted(Path(m) for m in glob.glob(str(p)))
+            if matches:
+                yield from iter_files(matches)
+                continue
         if p.is_dir():
             found: list[tuple[tuple[str, ...], str, str | None]] = []
             _walk(str(p), (), found, fold)
@@ -763,5 +783,5 @@ def _walk(
         part = (e.name.casefold() if fold else e.name,)
         if e.is_dir(follow_symlinks=False):
             _walk(e.path, key + part, out, fold)
-        elif not e.name.startswith(("~$", ".")) and e.is_file():
+        elif not e.name.startswith(("~$", ".")) and e.is_file():  # lock files and hidden files
             out.append((key + part, e.path, None))

@@ -701,6 +701,57 @@ def test_csv_in_gbk_and_utf8_bom(store, profile, tmp_path):
     assert r3.status == STORED and values_of(store)[("县民政局", "D05")].value == Decimal("4278000.00")
 
 
+def test_unicode_text_from_excel_utf16_tab_separated(store, profile, tmp_path):
+    # Excel's “Unicode 文本(*.txt)”: UTF-16 LE with its BOM, tab-separated, CRLF; named .txt, or renamed .csv
+    exp = expected_2025()["units"]["县民政局"]
+    rows = ["表三", "绿春县2025年县民政局本级“一老一小”工作情况表", "填报单位(盖章):县民政局\t\t\t\t\t"]
+    rows.append("序号\t指标代码\t指标名称\t计量单位\t2025年\t备注")
+    for i, code in enumerate(("D01", "D02", "D03", "D04", "D05", "D06", "D07", "B04"), start=1):
+        ind = profile.indicators[code]
+        rows.append(f"{i}\t{code}\t{ind.name}\t{ind.unit}\t{exp[code]}\t")
+    data = "\r\n".join(rows).encode("utf-16")  # the BOM first, as Excel writes it
+    assert data.startswith(b"\xff\xfe")
+    (tmp_path / "县民政局2025.txt").write_bytes(data)
+    r = ingest_one(store, profile, tmp_path / "县民政局2025.txt")
+    assert (r.status, r.filer, r.table, r.values, r.problems) == (STORED, "县民政局", "表三", 8, [])
+    assert values_of(store)[("县民政局", "D05")].value == Decimal("4278000.00")
+    (tmp_path / "县民政局2025.csv").write_bytes(data)
+    assert open_book(tmp_path / "县民政局2025.csv").sheets[0].rows[3][4] == "2025年"
+
+
+def test_lock_files_named_on_the_command_line_are_told_for_what_they_are(store, profile, tmp_path):
+    for name in ("~$大兴镇2025年一老一小统计表.xlsx", ".~lock.大兴镇2025年一老一小统计表.xlsx#"):
+        lock = tmp_path / name
+        lock.write_bytes(b"\x05admin" + b"\x00" * 160)  # Excel's owner file: the user's name, then zeros
+        r = ingest_one(store, profile, lock)
+        assert (r.status, r.code) == (REFUSED, "lock-file")
+        assert "临时锁定文件,不是报表" in r.message
+
+
+def test_a_wildcard_windows_does_not_expand_and_a_trailing_space_after_the_suffix(store, profile, tmp_path):
+    import shutil
+
+    from carestats.ingest import collect
+
+    folder = tmp_path / "报表"
+    folder.mkdir()
+    for name in ("大兴镇2025年一老一小统计表.xlsx", "三猛乡2025年一老一小统计表.xlsx"):
+        shutil.copy(EXAMPLES / name, folder / name)
+    shutil.copy(EXAMPLES / "戈奎乡2025年一老一小统计表.xlsx", folder / "戈奎乡2025年一老一小统计表.xlsx ")
+    (folder / "说明.docx").write_bytes(b"x")
+    files, skipped = collect([folder / "*.xlsx"])  # as cmd.exe hands it over: unexpanded
+    assert [f.name for f in files] == ["三猛乡2025年一老一小统计表.xlsx", "大兴镇2025年一老一小统计表.xlsx"]
+    files, skipped = collect([folder])
+    assert sorted(f.name for f in files) == [
+        "三猛乡2025年一老一小统计表.xlsx",
+        "大兴镇2025年一老一小统计表.xlsx",
+        "戈奎乡2025年一老一小统计表.xlsx ",  # a name ending in a space (an e-mail attachment) is still read
+    ]
+    assert [s.path.name for s in skipped] == ["说明.docx"]
+    results = ingest_paths(store, profile, [folder])
+    assert sum(r.status == STORED for r in results) == 3
+
+
 # ---------------------------------------------------------------- identification
 def test_a_csv_separated_by_semicolons_under_title_lines(store, profile, tmp_path):
     lines = ["绿春县2025年老年人健康管理情况表", "填报单位:县卫生健康局"]
