@@ -48,9 +48,15 @@ def prepare_letter(
 
 
 # ----------------------------------------------------------------------------------------------- output
-def _write_text(fn: Callable[[Letter], str]) -> Callable[[Letter, Path], None]:
+def _write_text(fn: Callable[[Letter], str], *, windows: bool = False) -> Callable[[Letter, Path], None]:
+    """``windows``: a .txt is opened in Notepad or WPS on the clerk's Windows: UTF-8 with its BOM (without it
+    WPS may take the file for GBK) and CRLF line ends (older Notepad shows LF-only text as one line)."""
+
     def write(letter: Letter, path: Path) -> None:
-        path.write_text(fn(letter), encoding="utf-8", newline="\n")
+        if windows:
+            path.write_text(fn(letter), encoding="utf-8-sig", newline="\r\n")
+        else:
+            path.write_text(fn(letter), encoding="utf-8", newline="\n")
 
     return write
 
@@ -60,7 +66,7 @@ def _writers() -> dict[str, Callable[[Letter, Path], None]]:
     from carestats.letter_text import WRITERS
 
     table: dict[str, Callable[[Letter, Path], None]] = {".docx": write_docx}
-    table.update({suffix: _write_text(fn) for suffix, fn in WRITERS.items()})
+    table.update({suffix: _write_text(fn, windows=suffix == ".txt") for suffix, fn in WRITERS.items()})
     return table
 
 

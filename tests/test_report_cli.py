@@ -57,6 +57,13 @@ def test_report_each_format(db, tmp_path, suffix):
         text = "\n".join(p.text for p in Document(str(out)).paragraphs)
     else:
         text = out.read_text(encoding="utf-8")
+    if suffix == ".txt":  # for Notepad and WPS on Windows: BOM and CRLF, and the same text as on the screen
+        raw = out.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+        assert raw.decode("utf-8-sig").replace("\r\n", "\n") == (
+            GOLDEN / "reply-letter-2025-57.txt"
+        ).read_text(encoding="utf-8")
+        text = raw.decode("utf-8-sig")
     assert figures_in(text) == figures_in("\n".join(seed_letter_lines()))
     assert "草稿" not in text
 
