@@ -9,8 +9,9 @@ two ways:
   place means the same indicator;
 - **by words**: the words before the figure (and after it, for “9个乡镇未成年人保护工作站”) are matched
   against the catalogue's names and other spellings, nearest clause first, widening to the sentence only
-  to settle a tie. A tie that the words cannot settle is settled by the data only when exactly one of the
-  candidates agrees with the figure; otherwise the figure is reported as not tied, never guessed.
+  to settle a tie. A tie that the words cannot settle is never settled by which candidate's value agrees
+  with the figure (a wrong figure may equal another indicator's value): the figure is reported as not
+  tied, with its candidates, never guessed.
 
 Then each tied figure is compared with the data: exact figures exactly (万元 against the 元 total), rates
 against the ratio recomputed from the summed parts, and approximate figures by their marker — “N余” agrees
@@ -60,7 +61,7 @@ from carestats.store import Store
 from carestats.text import squash
 
 OK, WRONG, UNTIED, UNVERIFIABLE = "ok", "wrong", "untied", "unverifiable"
-ALIGNED, WORDS, WORDS_VALUE = "aligned", "words", "words+value"
+ALIGNED, WORDS = "aligned", "words"
 
 
 # ------------------------------------------------------------------------------------------- the ties
@@ -72,7 +73,7 @@ class Tie:
     scope: str  # 全县 or a unit name
     value: Decimal | None  # None: the store has no figure (``missing`` says why)
     sources: tuple[Any, ...]  # StoredValue rows behind ``value``
-    how: str  # aligned | words | words+value
+    how: str  # aligned | words
     printed: str | None = None  # the figure as the template renders it (aligned only)
     exact: Decimal | None = None  # a county rate's unrounded ratio
     ratio: str | None = None  # “14810 ÷ 15147 × 100”, for the message
@@ -226,14 +227,8 @@ def check_letter(
             code, contenders = matcher.tie(letter, written, i)
             if code is not None:
                 tie = _county_tie(profile, figures, code, WORDS)
-            elif contenders:
-                agreeing = [
-                    c for c in contenders if judge(w, _county_tie(profile, figures, c, WORDS))[0] == OK
-                ]
-                if len(agreeing) == 1:
-                    tie = _county_tie(profile, figures, agreeing[0], WORDS_VALUE)
-                else:
-                    candidates = tuple(contenders)
+            else:  # never settled by which value agrees: a wrong figure may equal another's value
+                candidates = tuple(contenders)
         result.checks.append(_check_one(w, par, context, tie, candidates, profile, figures))
     return result
 
@@ -630,7 +625,7 @@ class LetterFinding(Finding):
     letter_text: str = ""
     expected: str | None = None
     scope: str | None = None  # 全县 or the unit whose value the figure states
-    how: str | None = None  # aligned | words | words+value
+    how: str | None = None  # aligned | words
 
     @property
     def where(self) -> str:

@@ -5,7 +5,10 @@ bracketed parts such as “(养老服务设施)” being qualifiers found anywhe
 as 人数/金额/数 dropped), the character pairs found in the figure's clause give m²/n (m of the spelling's n
 pairs). Only indicators whose 计量单位 fits the unit word compete. The best must hold half its pairs and
 win by half again (or be whole and three pairs ahead); otherwise the window widens — the clause, then the
-sentence — among the same contenders. The caller settles what the words leave open (see letter_check).
+sentence — among the same contenders. When even the sentence leaves a tie, a contender is dropped if another
+finds every word it finds and more, or as many and all of its own while it lacks some (“事实无人抚养儿童有
+126人” is C06, not C08 “新增事实无人抚养儿童”, whose 新增 is not there). What the words still leave open is
+reported with its candidates (see letter_check); it is never settled by the figure's value.
 """
 
 from __future__ import annotations
@@ -74,6 +77,17 @@ class _Score:
     code: str
     matched: int  # pairs of the best spelling found in the words …
     full: bool  # … and whether that is all of them
+    found: frozenset[str] = frozenset()  # … and which pairs they are
+
+
+def _dominates(a: _Score, b: _Score) -> bool:
+    """Whether the words fit ``a`` better than ``b`` whatever the numbers: every word of ``b`` found is also
+    a word of ``a`` found, and ``a`` has more found, or as many and all of its own while ``b`` lacks some.
+    “事实无人抚养儿童有126人” is C06 whole; C08 (新增事实无人抚养儿童) finds nothing more and lacks 新增.
+    In “新增4名孤儿、9名事实无人抚养儿童” C08 finds 新增 besides all C06 finds."""
+    if not b.found <= a.found:
+        return False
+    return len(a.found) > len(b.found) or (a.full and not b.full)
 
 
 def _settled(best: _Score, second: _Score) -> bool:
@@ -132,6 +146,7 @@ class WordMatcher:
         anchor = frozenset() if _after_figure(norm, spans, own) else _pairs(_before(norm, spans, own, 1))
         restricted: set[str] | None = None
         contenders: list[str] = []
+        last: list[_Score] = []
         for level in (1, 2, 3):
             words = _pairs(_before(norm, spans, own, level) + after)
             scored = []
@@ -150,6 +165,14 @@ class WordMatcher:
                 return scored[0].code, []
             contenders = [s.code for s in scored if s.score * MARGIN > scored[0].score]
             restricted = set(contenders)
+            last = [s for s in scored if s.code in restricted]
+        # The widest window could not settle it by score: a contender whose words are all found is taken
+        # over one that finds nothing more and lacks words of its own (C06 over C08 without “新增”).
+        # Only in the widest window, where a word such as 新增 said once for a list (“新增4名孤儿、9名…”)
+        # has been seen.
+        undominated = [a for a in last if not any(_dominates(b, a) for b in last if b is not a)]
+        if len(undominated) == 1:
+            return undominated[0].code, []
         return None, contenders
 
     def _anchored(self, code: str, anchor: frozenset[str]) -> bool:
@@ -168,7 +191,7 @@ class WordMatcher:
                 mq = len(sp.qualifier & sentence)
                 score += Decimal(mq * mq) / len(sp.qualifier)
             if best is None or score > best.score:
-                best = _Score(score, code, m, m == n)
+                best = _Score(score, code, m, m == n, sp.main & words)
         return best
 
 
