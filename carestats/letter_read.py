@@ -93,14 +93,16 @@ def unit_group(word: str) -> str:
 @lru_cache(maxsize=8)
 def _figure_pattern(extra: frozenset[str]) -> re.Pattern[str]:
     units = sorted(set(UNIT_WORDS) | {u for u in extra if u and "万" not in u}, key=lambda u: (-len(u), u))
+    # A space may stand between the parts (“5680 人”, “约 1.2 万人”): every white space the clerk may type
+    # (an ordinary, no-break or ideographic space) is a plain space after ``normalise``.
     return re.compile(
         r"(?<![0-9A-Za-z./_\-#])"
-        r"(?P<pre>" + "|".join(PRE_QUALIFIERS) + r")?"
+        r"(?:(?P<pre>" + "|".join(PRE_QUALIFIERS) + r") *)?"
         r"(?P<num>\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?)"
-        r"(?P<q1>余|多)?"
-        r"(?P<mult>[万亿])?"
-        r"(?P<q2>余|多)?"
-        r"(?P<unit>" + "|".join(re.escape(u) for u in units) + r")"
+        r" *(?P<q1>余|多)?"
+        r" *(?P<mult>[万亿])?"
+        r" *(?P<q2>余|多)?"
+        r" *(?P<unit>" + "|".join(re.escape(u) for u in units) + r")"
         r"(?P<post>" + "|".join(POST_QUALIFIERS) + r")?"
     )
 
@@ -327,8 +329,8 @@ def figures_in(text: str, paragraph: int = 0, units: Iterable[str] = ()) -> list
     norm, origin = normalise(text)
     out: list[WrittenFigure] = []
     for m in _figure_pattern(frozenset(units)).finditer(norm):
-        if m.start() > 0 and norm[m.start() - 1] == "第":
-            continue  # an ordinal: 第3次会议
+        if norm[: m.start()].rstrip(" ").endswith("第"):
+            continue  # an ordinal: 第3次会议, 第 3 次会议
         q1, q2, post, pre = m["q1"], m["q2"], m["post"], m["pre"]
         qualifiers = [q for q in (pre, q1, q2, post) if q]
         if len(qualifiers) > 1 and not (set(qualifiers) <= {"余", "多"}):

@@ -139,6 +139,31 @@ def test_full_width_punctuation_and_digits(example_store, profile, tmp_path):
     assert wrong(result) == {"５６８０人": "5580人", "186.872万元": "168.872万元", "97.87%": "97.78%"}
 
 
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u3000"], ids=["space", "nbsp", "ideographic"])
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+def test_a_space_between_number_and_unit_is_still_a_figure(
+    example_store, profile, tmp_path, space, find_spec
+):
+    text = changed_seed().replace("5680人", f"5680{space}人").replace("186.872万元", f"186.872{space}万元")
+    text = text.replace("4073人", f"4073{space}人")  # right, with a space
+    result = check_letter(write(tmp_path, text), example_store, profile, 2025, find_spec=find_spec)
+    assert len(result.checks) == 62
+    assert wrong(result) == {
+        f"5680{space}人": "5580人",
+        f"186.872{space}万元": "168.872万元",
+        "97.87%": "97.78%",
+    }
+    [right] = [c for c in result.checks if c.figure.text == f"4073{space}人"]
+    assert (right.tie.code, right.status) == ("C04", OK)
+    bad = next(c for c in result.checks if c.status == WRONG)
+    assert bad.message.startswith(f"信中‘5680{space}人’与数据不符,应为‘5580人’(A05 ")
+
+
+def test_an_ordinal_with_spaces_is_not_a_figure():
+    assert figures_in("第 3 次会议,第3次") == []
+    assert [f.text for f in figures_in("约 1.2 万人次、15 余 万元")] == ["约 1.2 万人次", "15 余 万元"]
+
+
 def _rendered_docx(store: Store, profile: Profile, path: Path) -> Path:
     letter = render_letter(load_spec(SPEC_2025), compute_figures(store, profile, 2025), profile)
     write_docx(letter, path)
