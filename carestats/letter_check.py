@@ -11,7 +11,7 @@ two ways:
   against the catalogue's names and other spellings, nearest clause first, widening to the sentence only
   to settle a tie. A tie that the words cannot settle is never settled by which candidate's value agrees
   with the figure (a wrong figure may equal another indicator's value): the figure is reported as not
-  tied, with its candidates, never guessed.
+  tied, with its candidates, never guessed — and as wrong when it disagrees with every candidate.
 
 Then each tied figure is compared with the data: exact figures exactly (万元 against the 元 total), rates
 against the ratio recomputed from the summed parts, and approximate figures by their marker — “N余” agrees
@@ -101,6 +101,8 @@ class FigureCheck:
     expected: str | None = None  # how it should read (wrong only)
     message: str = ""
     candidates: tuple[str, ...] = ()
+    # wrong and not tied: how the figure would read for each candidate, which all disagree with it
+    alternatives: tuple[tuple[Tie, str], ...] = ()
 
     @property
     def approximate(self) -> bool:
@@ -118,6 +120,7 @@ class FigureCheck:
             "value": numfmt.plain(t.value) if t and t.value is not None else None,
             "expected": self.expected,
             "candidates": list(self.candidates),
+            "expected_by_candidate": {t.code: text for t, text in self.alternatives},
         }
 
 
@@ -567,6 +570,24 @@ def _check_one(
     profile: Profile,
     figures: Figures,
 ) -> FigureCheck:
+    if tie is None and candidates:
+        wrong_for_all = _wrong_for_every_candidate(w, candidates, profile, figures)
+        if wrong_for_all:
+            options = " 或 ".join(f"{t.label}(应为‘{text}’)" for t, text in wrong_for_all)
+            msg = (
+                f"信中‘{w.text}’与数据不符:按文字可能是 {options},与其中任何一个都不符"
+                f"(“{context}”),请确定是哪一个指标后改正。"
+            )
+            return FigureCheck(
+                w,
+                par.place,
+                context,
+                None,
+                WRONG,
+                message=msg,
+                candidates=candidates,
+                alternatives=wrong_for_all,
+            )
     if tie is None:
         msg = f"信中‘{w.text}’没有对应到指标,未核对(“{context}”)"
         if candidates:
@@ -593,6 +614,21 @@ def _check_one(
         msg += f"({why})"
     msg += f",应为‘{expected}’({detail},来源 {source})。"
     return FigureCheck(w, par.place, context, tie, WRONG, expected=expected, message=msg)
+
+
+def _wrong_for_every_candidate(
+    w: WrittenFigure, candidates: Sequence[str], profile: Profile, figures: Figures
+) -> tuple[tuple[Tie, str], ...]:
+    """(candidate, how the figure would read for it) when the figure disagrees with every candidate's
+    data — then it is wrong whichever the letter means; () when any agrees or cannot be checked."""
+    out = []
+    for code in candidates:
+        tie = _county_tie(profile, figures, code, WORDS)
+        status, expected, _why = judge(w, tie)
+        if status != WRONG or expected is None:
+            return ()
+        out.append((tie, expected))
+    return tuple(out)
 
 
 def _candidate_value(profile: Profile, figures: Figures, code: str) -> str:
@@ -646,11 +682,12 @@ def letter_findings(check: LetterCheck) -> list[Finding]:
         key = ("wrong-approx" if c.approximate else "wrong") if c.status == WRONG else c.status
         rule, label = LETTER_RULES[key]
         tie = c.tie
+        sources = tie.sources if tie else tuple(s for t, _text in c.alternatives for s in t.sources)
         cells = tuple(
             CellRef(
                 s.code, s.file, s.sheet, s.cell, format(s.value, "f") if s.value is not None else None, s.path
             )
-            for s in (tie.sources if tie else ())
+            for s in sources
         )
         out.append(
             LetterFinding(

@@ -27,6 +27,7 @@ from carestats.letter_check import (
     cell_ranges,
     check_letter,
     judge,
+    letter_findings,
 )
 from carestats.letter_read import figures_in
 from carestats.letter_text import to_text
@@ -279,11 +280,22 @@ def test_by_words_names_and_other_spellings(example_store, profile, tmp_path, se
 
 
 def test_words_that_cannot_tell_two_indicators_apart_tie_nothing(example_store, profile, tmp_path):
-    # “纳入残疾人两项补贴” is said of 留守老人 (A03, 138) and of 留守儿童 (C03, 27); 100 agrees with neither
+    # “纳入残疾人两项补贴” is said of 留守老人 (A03, 138) and of 留守儿童 (C03, 27); 100 agrees with neither,
+    # so it is wrong whichever is meant: an error naming both and what each would read
     result = check_letter(write(tmp_path, "纳入残疾人两项补贴的有100人"), example_store, profile, 2025)
     [c] = result.checks
-    assert c.status == UNTIED and c.candidates == ("A03", "C03")
-    assert "A03 留守老人中纳入残疾人两项补贴人数(138人) 或 C03" in c.message
+    assert c.status == WRONG and c.tie is None and c.candidates == ("A03", "C03")
+    assert c.message.startswith(
+        "信中‘100人’与数据不符:按文字可能是 A03 留守老人中纳入残疾人两项补贴人数(应为‘138人’)"
+        " 或 C03 留守儿童中纳入残疾人两项补贴人数(应为‘27人’),与其中任何一个都不符"
+    )
+    [finding] = letter_findings(result)
+    assert (finding.rule, finding.severity, finding.codes) == ("L01", "error", ("A03", "C03"))
+    assert {cell.code for cell in finding.cells} == {"A03", "C03"}
+    assert c.to_json()["expected_by_candidate"] == {"A03": "138人", "C03": "27人"}
+    # an approximate figure the same: L02
+    result = check_letter(write(tmp_path, "纳入残疾人两项补贴的有200余人"), example_store, profile, 2025)
+    assert [f.rule for f in letter_findings(result)] == ["L02"]
     # … nor when one of them agrees: a figure equal to one candidate's value may be the other's, wrong
     result = check_letter(write(tmp_path, "纳入残疾人两项补贴的有27人"), example_store, profile, 2025)
     [c] = result.checks
