@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -229,7 +229,11 @@ def check_letter(
         else:
             code, contenders = matcher.tie(letter, written, i)
             if code is not None:
-                tie = _county_tie(profile, figures, code, WORDS)
+                units = _units_named(profile, code, matcher.clause(letter, written, i))
+                if units:
+                    tie = _unit_tie(profile, figures, code, units, WORDS)
+                else:
+                    tie = _county_tie(profile, figures, code, WORDS)
             else:  # never settled by which value agrees: a wrong figure may equal another's value
                 candidates = tuple(contenders)
         result.checks.append(_check_one(w, par, context, tie, candidates, profile, figures))
@@ -427,6 +431,38 @@ def _county_tie(profile: Profile, figures: Figures, code: str, how: str) -> Tie:
     return _tie(
         profile, figures, code, COUNTY_SCOPE, figures.totals.get(code), figures.sources.get(code, ()), how
     )
+
+
+def _units_named(profile: Profile, code: str, clause: str) -> list[str]:
+    """The units (乡镇, 部门, by any spelling the profile knows) the figure's own clause names and that
+    report ``code``: “其中大兴镇纳入最低生活保障的老年人有1135人” states 大兴镇's A05, not the county's. A
+    unit that does not report the indicator (“县民政局” before a township figure) does not scope it."""
+    tables = set(profile.indicators[code].tables)
+    reports: dict[str, set[str]] = {}
+    for unit, table, _row in profile.expected_returns():
+        reports.setdefault(unit, set()).add(table)
+    return [u for u in profile.units_mentioned(clause) if reports.get(u, set()) & tables]
+
+
+def _unit_tie(profile: Profile, figures: Figures, code: str, units: Sequence[str], how: str) -> Tie:
+    """The tie of a figure whose clause names ``units``: one unit's own value and cells; with several
+    (“大兴镇和牛孔镇共…”) no figure to compare with, rather than the county's."""
+    if len(units) > 1:
+        tie = _tie(profile, figures, code, "、".join(units), None, (), how)
+        return replace(tie, missing=f"句中写了 {len(units)} 个单位,数据中没有它们合起来的数")
+    unit = units[0]
+    cells = [s for s in figures.sources.get(code, ()) if s.unit == unit]
+    value = figures.units.get(unit, {}).get(code)
+    tie = _tie(profile, figures, code, unit, value, cells, how)
+    if value is None:
+        bad = [s for s in cells if s.value is None]
+        why = (
+            "、".join(f"{s.where}({s.detail or s.problem})" for s in bad)
+            if bad
+            else f"{unit}没有报送这个指标"
+        )
+        tie = replace(tie, missing=why)
+    return tie
 
 
 def _fmt(d: Decimal) -> str:

@@ -115,22 +115,20 @@ class WordMatcher:
             if unit_group(ind.unit) == group and self.spellings[code]
         ]
 
+    def clause(self, letter: LetterText, written: Sequence[WrittenFigure], index: int) -> str:
+        """The words of the figure's own clause: before it back to 、,; … or the figure before, and after
+        it (for counts) up to the next; other figures inside are ‘|’. “其中大兴镇纳入…的老年人有1135人”."""
+        w = written[index]
+        norm, spans, own = _spans(letter, written, index)
+        after = _after(norm, spans, own, BOUNDS[1]) if unit_group(w.unit) not in NO_AFTER_WORDS else ""
+        return _before(norm, spans, own, 1) + "|" + after
+
     def tie(
         self, letter: LetterText, written: Sequence[WrittenFigure], index: int
     ) -> tuple[str | None, list[str]]:
         """(the indicator's code, []) or (None, the indicators the words could not tell apart)."""
         w = written[index]
-        par = letter.paragraphs[w.paragraph]
-        norm, origin = normalise(par.text)
-        first = {}
-        for i, o in enumerate(origin):
-            first.setdefault(o, i)
-        spans = [
-            (first[f.start], first[f.end - 1] + 1 if f.end - 1 in first else len(norm))
-            for f in written
-            if f.paragraph == w.paragraph
-        ]
-        own = spans.index((first[w.start], first[w.end - 1] + 1 if w.end - 1 in first else len(norm)))
+        norm, spans, own = _spans(letter, written, index)
         codes = self.candidates(w.unit)
         if not codes:
             return None, []
@@ -193,6 +191,24 @@ class WordMatcher:
             if best is None or score > best.score:
                 best = _Score(score, code, m, m == n, sp.main & words)
         return best
+
+
+def _spans(
+    letter: LetterText, written: Sequence[WrittenFigure], index: int
+) -> tuple[str, list[tuple[int, int]], int]:
+    """The figure's paragraph normalised, the spans of its figures there, and which of them it is."""
+    w = written[index]
+    norm, origin = normalise(letter.paragraphs[w.paragraph].text)
+    first: dict[int, int] = {}
+    for i, o in enumerate(origin):
+        first.setdefault(o, i)
+    spans = [
+        (first[f.start], first[f.end - 1] + 1 if f.end - 1 in first else len(norm))
+        for f in written
+        if f.paragraph == w.paragraph
+    ]
+    own = spans.index((first[w.start], first[w.end - 1] + 1 if w.end - 1 in first else len(norm)))
+    return norm, spans, own
 
 
 def _before(norm: str, spans: list[tuple[int, int]], own: int, level: int) -> str:

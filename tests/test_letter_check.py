@@ -238,6 +238,55 @@ def test_a_unit_s_figure_is_aligned_with_its_scope(example_store, tmp_path):
     )
 
 
+TOWNSHIP_CLAUSE = "纳入救助保障范围。"
+
+
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+@pytest.mark.parametrize(
+    "clause, status, expected",
+    [
+        ("其中大兴镇纳入最低生活保障的老年人有1135人", OK, None),
+        ("其中大兴乡纳入最低生活保障的老年人有1135人", OK, None),  # another spelling of 大兴镇
+        ("其中大兴镇纳入最低生活保障的老年人有999人", WRONG, "1135人"),
+    ],
+)
+def test_a_township_s_figure_added_by_the_clerk_is_checked_against_that_township(
+    example_store, profile, tmp_path, find_spec, clause, status, expected
+):
+    text = seed_text()
+    assert text.count(TOWNSHIP_CLAUSE) == 1
+    text = text.replace(TOWNSHIP_CLAUSE, f"纳入救助保障范围,{clause}。")
+    result = check_letter(write(tmp_path, text), example_store, profile, 2025, find_spec=find_spec)
+    [c] = [c for c in result.checks if c.figure.text in clause]
+    assert (c.status, c.tie.code, c.tie.scope, c.tie.how, c.expected) == (
+        status,
+        "A05",
+        "大兴镇",
+        WORDS,
+        expected,
+    )
+    assert [x.status for x in result.checks if x is not c] == [OK] * 62
+    if status == WRONG:
+        assert c.message == (
+            "信中‘999人’与数据不符,应为‘1135人’(A05 纳入最低生活保障的老年人数,大兴镇,"
+            "来源 大兴镇2025年一老一小统计表.xlsx 统计表!E10)。"
+        )
+
+
+def test_a_unit_named_in_a_clause_scopes_the_figure_only_when_it_reports_it(example_store, profile, tmp_path):
+    text = "县民政局统计,纳入最低生活保障的老年人有5580人。县民政局纳入最低生活保障的老年人有5580人。"
+    text += "大兴镇、牛孔镇纳入最低生活保障的老年人有2000人。大兴镇和牛孔镇纳入最低生活保障的老年人有2000人。"
+    result = check_letter(write(tmp_path, text), example_store, profile, 2025)
+    # 县民政局 does not report A05: the county's; 、 ends the clause: 牛孔镇's; both in one clause: not checked
+    assert [(c.status, c.tie.scope) for c in result.checks] == [
+        (OK, "全县"),
+        (OK, "全县"),
+        (WRONG, "牛孔镇"),
+        (UNVERIFIABLE, "大兴镇、牛孔镇"),
+    ]
+    assert "句中写了 2 个单位" in result.checks[3].message
+
+
 def test_data_lacking_a_template_figure_falls_back_to_words(tmp_path, profile):
     with Store.open(tmp_path / "part.db") as store:
         townships = [p for p in sorted(EXAMPLES.iterdir()) if "卫健" not in p.name]
