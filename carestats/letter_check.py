@@ -203,40 +203,54 @@ def check_letter(
     written = find_figures(letter, units)
     result = LetterCheck(letter, year, spec_obj.path if spec_obj else None, notes=notes)
 
-    aligned: dict[int, tuple[Figure | None, str]] = {}
+    aligned: dict[int, tuple[Figure | None, str, int]] = {}
+    template: list[tuple[str, Figure | None]] = []
     if spec_obj is not None:
         try:
             rendered = render_marked(spec_obj, figures, profile, year)
         except FigureNotAvailable as exc:  # the data lack a figure the template prints: words still work
             notes.append(f"无法按答复函模板生成对照文本({exc.message.rstrip('。')}),改为按文字对应指标。")
         else:
-            aligned, result.unmatched = align(letter, written, rendered, units)
-            if result.unmatched:
-                notes.append(
-                    f"模板中有 {len(result.unmatched)} 个数字在信中对应的位置没有找到(可能已删去或改写):"
-                    + "、".join(result.unmatched)
-                    + "。"
-                )
+            aligned, template = align(letter, written, rendered, units)
+    used: set[int] = set()
     matcher = WordMatcher(profile)
     for i, w in enumerate(written):
         par = letter.paragraphs[w.paragraph]
         context = _snippet(par.text, w)
         tie: Tie | None = None
         candidates: tuple[str, ...] = ()
-        fig, printed = aligned.get(i, (None, None))
-        if fig is not None:
+        fig, printed, k = aligned.get(i, (None, None, None))
+        code, contenders = matcher.tie(letter, written, i)
+        if fig is not None and (
+            code == fig.code or fig.code in contenders or (code is None and not contenders)
+        ):
+            # the place, where the words agree or say nothing; where they name another indicator (a clause
+            # deleted before it, a paragraph moved), the place has slipped and the words are taken
             tie = _tie(profile, figures, fig.code, fig.scope, fig.value, fig.sources, ALIGNED, printed)
-        else:
-            code, contenders = matcher.tie(letter, written, i)
-            if code is not None:
-                units = _units_named(profile, code, matcher.clause(letter, written, i))
-                if units:
-                    tie = _unit_tie(profile, figures, code, units, WORDS)
-                else:
-                    tie = _county_tie(profile, figures, code, WORDS)
-            else:  # never settled by which value agrees: a wrong figure may equal another's value
-                candidates = tuple(contenders)
+            used.add(k)
+        elif code is not None:
+            named = _units_named(profile, code, matcher.clause(letter, written, i))
+            if named:
+                tie = _unit_tie(profile, figures, code, named, WORDS)
+            else:
+                tie = _county_tie(profile, figures, code, WORDS)
+        else:  # never settled by which value agrees: a wrong figure may equal another's value
+            candidates = tuple(contenders)
         result.checks.append(_check_one(w, par, context, tie, candidates, profile, figures))
+    # a template figure is in the letter when a figure sits at its place, or is tied by its words to the
+    # same indicator (its place having slipped: a clause deleted before it, a paragraph moved)
+    tied = {(c.tie.code, c.tie.scope) for c in result.checks if c.tie is not None}
+    result.unmatched = [
+        f"{text}({fig.code} {fig.name})"
+        for k, (text, fig) in enumerate(template)
+        if fig is not None and k not in used and (fig.code, fig.scope) not in tied
+    ]
+    if result.unmatched:
+        notes.append(
+            f"模板中有 {len(result.unmatched)} 个数字在信中对应的位置没有找到(可能已删去或改写):"
+            + "、".join(result.unmatched)
+            + "。"
+        )
     return result
 
 
@@ -359,11 +373,12 @@ MIN_CONTEXT = 2  # a figure is aligned only inside a matching run with this many
 
 def align(
     letter: LetterText, written: Sequence[WrittenFigure], rendered: Rendered, units: Iterable[str] = ()
-) -> tuple[dict[int, tuple[Figure | None, str]], list[str]]:
-    """Letter figure index → (the template's figure at the same place, as the template prints it);
-    the figure is None where the number is the template's own words.
+) -> tuple[dict[int, tuple[Figure | None, str, int]], list[tuple[str, Figure | None]]]:
+    """Letter figure index → (the template's figure at the same place, as the template prints it, its
+    index among the template's figures); the figure is None where the number is the template's own words.
 
-    Also returns the template's figures that have no figure at their place in the letter.
+    Also returns each of the template's figures: its text and its figure (None for the template's own
+    words), to tell which are not in the letter.
     """
     their = find_figures(rendered.text, units)
     their_fig: list[Figure | None] = []
@@ -380,8 +395,7 @@ def align(
     theirs_at = {pos: i for i, pos in enumerate(theirs_src)}
     their_by_index = {theirs_at[(f.paragraph, f.num_start)]: k for k, f in enumerate(their)}
     blocks = SequenceMatcher(None, theirs_m, ours_m, autojunk=False).get_matching_blocks()
-    out: dict[int, tuple[Figure | None, str]] = {}
-    used: set[int] = set()
+    out: dict[int, tuple[Figure | None, str, int]] = {}
     for i, w in enumerate(written):
         j = ours_at.get((w.paragraph, w.num_start))
         if j is None:
@@ -390,15 +404,9 @@ def align(
             if b <= j < b + size and max(j - b, b + size - 1 - j) >= MIN_CONTEXT:
                 k = their_by_index.get(a + j - b)
                 if k is not None:
-                    out[i] = (their_fig[k], normalise(their[k].text)[0])
-                    used.add(k)
+                    out[i] = (their_fig[k], normalise(their[k].text)[0], k)
                 break
-    unmatched = [
-        f"{their[k].text}({fig.code} {fig.name})"
-        for k, fig in enumerate(their_fig)
-        if fig is not None and k not in used
-    ]
-    return out, unmatched
+    return out, [(f.text, fig) for f, fig in zip(their, their_fig, strict=True)]
 
 
 # ------------------------------------------------------------------------------------------ comparing
@@ -436,12 +444,13 @@ def _county_tie(profile: Profile, figures: Figures, code: str, how: str) -> Tie:
 def _units_named(profile: Profile, code: str, clause: str) -> list[str]:
     """The units (乡镇, 部门, by any spelling the profile knows) the figure's own clause names and that
     report ``code``: “其中大兴镇纳入最低生活保障的老年人有1135人” states 大兴镇's A05, not the county's. A
-    unit that does not report the indicator (“县民政局” before a township figure) does not scope it."""
+    unit that does not report the indicator (“县民政局” before a township figure) does not scope it, nor
+    does any when a single unit reports it (its figure is the county's)."""
     tables = set(profile.indicators[code].tables)
-    reports: dict[str, set[str]] = {}
-    for unit, table, _row in profile.expected_returns():
-        reports.setdefault(unit, set()).add(table)
-    return [u for u in profile.units_mentioned(clause) if reports.get(u, set()) & tables]
+    reporters = {unit for unit, table, _row in profile.expected_returns() if table in tables}
+    if len(reporters) < 2:  # one unit's figure is the county's (“向州民政局申请…12万元” is not scoped)
+        return []
+    return [u for u in profile.units_mentioned(clause) if u in reporters]
 
 
 def _unit_tie(profile: Profile, figures: Figures, code: str, units: Sequence[str], how: str) -> Tie:

@@ -91,6 +91,8 @@ def test_the_seed_by_words_alone_ties_every_figure_as_the_template_does(example_
     assert result.spec is None
     assert [c.tie.code if c.tie else None for c in result.checks] == SEED_CODES
     assert [c.status for c in result.checks] == [OK] * 62
+    # all the county's: “向州民政局申请…补助资金12万元” names a 民政局, but D07 has one reporter only
+    assert {c.tie.scope for c in result.checks} == {"全县"}
     # every figure by its words, none by which value agrees: “事实无人抚养儿童有126人” is C06 (no 新增),
     # “新增4名孤儿、9名事实无人抚养儿童” is C08 (新增 said once for the list)
     assert {c.tie.how for c in result.checks} == {WORDS}
@@ -219,6 +221,40 @@ def test_a_deleted_sentence_is_listed_as_not_in_the_letter(example_store, profil
     result = check_letter(write(tmp_path, text), example_store, profile)
     assert result.unmatched == ["480张(B04 养老床位)"]
     assert [c.status for c in result.checks] == [OK] * 61
+
+
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+def test_a_deleted_clause_does_not_shift_the_next_figure_onto_its_indicator(
+    example_store, profile, tmp_path, find_spec
+):
+    # the template's “…老年人有5580人、纳入最低生活保障的儿童有4073人;” without its second clause: 5580人
+    # sits where the template has 4073人, but its words say A05 — never “5580人 应为 4073人”
+    text = seed_text()
+    assert text.count("、纳入最低生活保障的儿童有4073人") == 1
+    text = text.replace("、纳入最低生活保障的儿童有4073人", "")
+    result = check_letter(write(tmp_path, text), example_store, profile, 2025, find_spec=find_spec)
+    assert [c.status for c in result.checks] == [OK] * 61
+    assert [c.tie.code for c in result.checks] == [code for code in SEED_CODES if code != "C04"]
+    if find_spec:
+        assert result.unmatched == ["4073人(C04 纳入最低生活保障的儿童数)"]
+    # … and a wrong figure there is told its own indicator's value
+    result = check_letter(
+        write(tmp_path, text.replace("老年人有5580人", "老年人有5680人")), example_store, profile, 2025
+    )
+    assert wrong(result) == {"5680人": "5580人"}
+
+
+def test_a_moved_paragraph_is_checked_by_its_words(example_store, profile, tmp_path):
+    lines = seed_text().split("\n")
+    [two] = [n for n, line in enumerate(lines) if line.startswith("(二)完善阵地搭平台")]
+    [three] = [n for n, line in enumerate(lines) if line.startswith("(三)兜底保障强基础")]
+    lines.insert(two, lines.pop(three))  # (三) before (二)
+    text = "\n".join(lines).replace("老年人有5580人", "老年人有5680人")
+    result = check_letter(write(tmp_path, text), example_store, profile, 2025)
+    assert wrong(result) == {"5680人": "5580人"}
+    assert len(result.checks) == 62 and len(result.by_status(OK)) == 61
+    assert result.unmatched == []
+    assert {c.tie.scope for c in result.checks} == {"全县"}
 
 
 def test_a_unit_s_figure_is_aligned_with_its_scope(example_store, tmp_path):
