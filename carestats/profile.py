@@ -7,15 +7,18 @@ Another county is another folder, never a code change. ``Profile.load`` validate
 from __future__ import annotations
 
 import csv
+import difflib
 import os
+import re
 import shutil
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from carestats.errors import CarestatsError, ProfileError, toml_problem
+from carestats.reader import Limits
 from carestats.resources import default_profile_dir, templates_dir
 from carestats.text import name_key, squash
 
@@ -100,27 +103,11 @@ class Profile:
             raise ProfileError(
                 f"找不到配置目录 {root}。请检查 --profile 参数,或用 carestats init 目录 生成一份。"
             )
-        meta = read_toml(root / "profile.toml")
-        try:
-            county = str(meta["county"])
-            year = int(meta.get("year", 0))
-            tables = {
-                t["id"]: Table(
-                    t["id"],
-                    t["name"],
-                    t.get("filer", ""),
-                    t.get("about", "filer"),
-                    tuple(Section(str(s["title"]), str(s["first"])) for s in t.get("sections", [])),
-                )
-                for t in meta.get("tables", [])
-            }
-            rates = {
-                r["code"]: Rate(r["code"], r["numerator"], r["denominator"], int(r.get("scale", 100)))
-                for r in meta.get("rates", [])
-            }
-            limits = {k: int(v) for k, v in meta.get("limits", {}).items()}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProfileError(f"配置文件 {root / 'profile.toml'} 缺少或写错了项目:{exc}。") from exc
+        toml_path = root / "profile.toml"
+        meta = read_toml(toml_path)
+        spec = _ProfileToml(toml_path, meta)
+        county, title, year = spec.county, spec.title, spec.year
+        tables, rates, limits = spec.tables, spec.rates, spec.limits
         indicators = _read_indicators(root / "indicators.csv", tables)
         units = _read_units(root / "units.csv", tables)
         for table in tables.values():
@@ -128,19 +115,17 @@ class Profile:
                 ind = indicators.get(section.first)
                 if ind is None or table.id not in ind.tables:
                     raise ProfileError(
-                        f"配置文件 {root / 'profile.toml'} 中{table.id}的分组“{section.title}”"
+                        f"配置文件 {toml_path} 中{table.id}的分组“{section.title}”"
                         f"从指标 {section.first} 开始,但该指标不在{table.id}中。"
                     )
         for rate in rates.values():
             for code in (rate.code, rate.numerator, rate.denominator):
                 if code not in indicators:
-                    raise ProfileError(
-                        f"配置文件 {root / 'profile.toml'} 的比率 {rate.code} 用到未知指标代码 {code}。"
-                    )
+                    raise ProfileError(f"配置文件 {toml_path} 的比率 {rate.code} 用到未知指标代码 {code}。")
         prof = cls(
             path=root,
             county=county,
-            title=str(meta.get("title", county)),
+            title=title,
             year=year,
             tables=tables,
             indicators=indicators,
@@ -276,6 +261,221 @@ def read_toml(
         raise error(f"{what} {path} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{what} {path} 格式有误,{toml_problem(exc)}。请对照{example}修改。") from exc
+
+
+# What profile.toml may hold: anything else is a typo (“[[rate]]” for “[[rates]]”) that would be ignored.
+TOP_KEYS = ("county", "title", "year", "tables", "rates", "limits")
+TABLE_KEYS = ("id", "name", "filer", "about", "sections")
+SECTION_KEYS = ("title", "first")
+RATE_KEYS = ("code", "numerator", "denominator", "scale")
+LIMIT_KEYS = tuple(f.name for f in fields(Limits))
+ABOUTS = ("filer", "乡镇")
+_WHOLE = re.compile(r"[0-9]+")
+
+
+def unknown_keys(found: Iterable[str], known: Iterable[str]) -> str:
+    """“不认识的项目“rate”(是不是 rates?)。可用的项目:…”, or "" when every key is known."""
+    known = list(known)
+    extra = [k for k in found if k not in known]
+    if not extra:
+        return ""
+    hints = [m for k in extra for m in difflib.get_close_matches(k, known, n=1, cutoff=0.6)]
+    guess = f"(是不是 {'、'.join(hints)}?)" if hints else ""
+    names = "、".join(f"“{k}”" for k in extra)
+    return f"有不认识的项目 {names}{guess}。可用的项目:{'、'.join(known)}"
+
+
+def _entry_name(key: str, n: int, name: object) -> str:
+    """“[[tables]] 表二”, or “第 2 个 [[tables]]” while it has no name."""
+    return f"[[{key}]] {name.strip()}" if isinstance(name, str) and name.strip() else f"第 {n} 个 [[{key}]]"
+
+
+def _lead(what: str) -> str:
+    return f"{what} " if what else ""
+
+
+def _of(what: str) -> str:
+    return f"{what} 的 " if what else ""
+
+
+class _ProfileToml:
+    """profile.toml checked key by key: every mistake names the file, the line where it can be found, the key."""
+
+    def __init__(self, path: Path, data: dict[str, Any]):
+        self.path = path
+        try:
+            self.lines = path.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError):  # pragma: no cover - read_toml has just read it
+            self.lines = []
+        self._refuse_unknown(
+            data, TOP_KEYS, None, "", "(表写在 [[tables]] 下,比率写在 [[rates]] 下,上限写在 [limits] 下)"
+        )
+        self.county = self._text(data, "county", None, "", 'county = "绿春县"')
+        self.title = self._text(
+            data, "title", None, "", 'title = "绿春县“一老一小”关爱服务年度统计"', self.county
+        )
+        self.year = self._whole(data, "year", None, "", "year = 2025", 0)
+        self.tables: dict[str, Table] = {}
+        for n, (entry, line) in enumerate(self._entries(data, "tables"), start=1):
+            table = self._table(entry, line, n)
+            if table.id in self.tables:
+                first = self._line_of_entry("tables", "id", table.id)
+                raise self.error(
+                    line,
+                    f"表号 {table.id} 写了两次({'第 ' + str(first) + ' 行和本行' if first else '两个 [[tables]]'})。"
+                    "每张表只写一个 [[tables]];不同的表用不同的 id",
+                )
+            self.tables[table.id] = table
+        if not self.tables:
+            raise self.error(None, "没有表。每张表写一个 [[tables]](见自带配置)")
+        self.rates: dict[str, Rate] = {}
+        for n, (entry, line) in enumerate(self._entries(data, "rates"), start=1):
+            rate = self._rate(entry, line, n)
+            if rate.code in self.rates:
+                first = self._line_of_entry("rates", "code", rate.code)
+                raise self.error(
+                    line,
+                    f"比率 {rate.code} 写了两次({'第 ' + str(first) + ' 行和本行' if first else '两个 [[rates]]'})。"
+                    "每个比率只写一个 [[rates]]",
+                )
+            self.rates[rate.code] = rate
+        limits = data.get("limits", {})
+        line = self._header_line("limits", 1, double=False)
+        if not isinstance(limits, dict):
+            raise self.error(line, "limits 应写成 [limits] 一节")
+        self._refuse_unknown(limits, LIMIT_KEYS, line, "[limits]")
+        self.limits = {
+            key: self._whole(limits, key, line, "[limits]", f"{key} = {getattr(Limits(), key)}", 0)
+            for key in limits
+        }
+
+    # -------------------------------------------------------------- messages
+    def error(self, line: int | None, text: str) -> ProfileError:
+        where = f"配置文件 {self.path}" + (f" 第 {line} 行" if line else "")
+        return ProfileError(f"{where}:{text}。")
+
+    def _refuse_unknown(
+        self, data: dict, known: Iterable[str], start: int | None, what: str, more: str = ""
+    ) -> None:
+        problem = unknown_keys(data, known)
+        if problem:
+            key = next(k for k in data if k not in known)
+            raise self.error(self._key_line(key, start) or start, f"{_lead(what)}{problem}{more}")
+
+    # -------------------------------------------------------------- values
+    def _text(
+        self, data: dict, key: str, start: int | None, what: str, example: str, default: str | None = None
+    ) -> str:
+        value = data.get(key, default)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        line = self._key_line(key, start) or start
+        if key not in data:
+            raise self.error(line, f"{_lead(what)}缺少 {key}(如 {example})")
+        raise self.error(line, f"{_of(what)}{key} 应为非空文字,用英文双引号括起来(如 {example})")
+
+    def _whole(
+        self, data: dict, key: str, start: int | None, what: str, example: str, default: int, least: int = 0
+    ) -> int:
+        value = data.get(key, default)
+        if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+            value = int(value.strip())
+        if isinstance(value, int) and not isinstance(value, bool) and value >= least:
+            return value
+        line = self._key_line(key, start) or start
+        shown = f"“{value}”" if isinstance(value, str) else str(value).lower()
+        bound = (
+            "正整数" if least > 0 else "不小于 0 的整数" if isinstance(value, int) and value < 0 else "整数"
+        )
+        raise self.error(line, f"{_of(what)}{key} 应为{bound},只写数字(如 {example}),现在写的是 {shown}")
+
+    # -------------------------------------------------------------- entries
+    def _entries(self, data: dict, key: str) -> list[tuple[dict, int | None]]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+            raise self.error(self._key_line(key, None), f"{key} 应写成多个 [[{key}]],每个一节")
+        return [(e, self._header_line(key, n)) for n, e in enumerate(value, start=1)]
+
+    def _table(self, entry: dict, line: int | None, n: int) -> Table:
+        what = _entry_name("tables", n, entry.get("id"))
+        self._refuse_unknown(entry, TABLE_KEYS, line, what)
+        tid = self._text(entry, "id", line, what, 'id = "表一"')
+        name = self._text(entry, "name", line, what, 'name = "乡镇“一老一小”关爱服务情况统计表"')
+        filer = self._text(entry, "filer", line, what, 'filer = "乡镇" 或 filer = "县民政局"')
+        about = self._text(entry, "about", line, what, 'about = "filer"', "filer")
+        if about not in ABOUTS:
+            raise self.error(
+                self._key_line("about", line) or line,
+                f'{_of(what)}about “{about}”无效,应为 "filer"(数值是填报单位自己的)'
+                '或 "乡镇"(表内每一行是一个乡镇)',
+            )
+        raw = entry.get("sections", [])
+        if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+            raise self.error(
+                self._key_line("sections", line) or line,
+                f'{_of(what)}sections 应写成 [ {{ title = "一、……", first = "A01" }}, … ]',
+            )
+        sections = []
+        for k, sec in enumerate(raw, start=1):
+            sec_what = f"{what} 的 sections 第 {k} 项"
+            self._refuse_unknown(sec, SECTION_KEYS, self._key_line("sections", line) or line, sec_what)
+            sections.append(
+                Section(
+                    self._text(sec, "title", line, sec_what, 'title = "一、老年人关爱服务"'),
+                    self._text(sec, "first", line, sec_what, 'first = "A01"'),
+                )
+            )
+        return Table(tid, name, filer, about, tuple(sections))
+
+    def _rate(self, entry: dict, line: int | None, n: int) -> Rate:
+        what = _entry_name("rates", n, entry.get("code"))
+        self._refuse_unknown(entry, RATE_KEYS, line, what)
+        code = self._text(entry, "code", line, what, 'code = "H03"')
+        return Rate(
+            code,
+            self._text(entry, "numerator", line, what, 'numerator = "H02"'),
+            self._text(entry, "denominator", line, what, 'denominator = "H01"'),
+            self._whole(entry, "scale", line, what, "scale = 100", 100, least=1),
+        )
+
+    # -------------------------------------------------------------- lines
+    def _header_line(self, key: str, n: int, *, double: bool = True) -> int | None:
+        """The line of the n-th ``[[key]]`` (or ``[key]``) header."""
+        pattern = re.compile(
+            r"^\s*\[\[\s*" + re.escape(key) + r"\s*\]\]"
+            if double
+            else r"^\s*\[\s*" + re.escape(key) + r"\s*\]"
+        )
+        hits = [i for i, text in enumerate(self.lines, start=1) if pattern.match(text)]
+        return hits[n - 1] if len(hits) >= n else None
+
+    def _key_line(self, key: str, start: int | None) -> int | None:
+        """The line ``key = …`` is on in the section whose header is on line ``start`` (None: the top of the
+        file, where a ``[key]`` or ``[[key]]`` header counts too); None when it cannot be told."""
+        assign = re.compile(r'^\s*["\']?' + re.escape(key) + r'["\']?\s*[=.]')
+        header = re.compile(r'^\s*\[\[?\s*["\']?' + re.escape(key) + r'["\']?\s*[\].]')
+        in_section = True  # the section of ``start``, or the top of the file before the first header
+        for i in range((start or 0) + 1, len(self.lines) + 1):
+            text = self.lines[i - 1]
+            if start is None and header.match(text):
+                return i
+            if text.lstrip().startswith("["):
+                if start is not None:
+                    return None
+                in_section = False
+            elif in_section and assign.match(text):
+                return i
+        return None
+
+    def _line_of_entry(self, key: str, field_name: str, value: str) -> int | None:
+        """The header line of the first ``[[key]]`` whose ``field_name`` is ``value``."""
+        n = 1
+        while (line := self._header_line(key, n)) is not None:
+            at = self._key_line(field_name, line)
+            if at is not None and re.search(r'=\s*["\']' + re.escape(value) + r'["\']', self.lines[at - 1]):
+                return line
+            n += 1
+        return None
 
 
 def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
