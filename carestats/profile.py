@@ -108,7 +108,7 @@ class Profile:
         spec = _ProfileToml(toml_path, meta)
         county, title, year = spec.county, spec.title, spec.year
         tables, rates, limits = spec.tables, spec.rates, spec.limits
-        indicators = _read_indicators(root / "indicators.csv", tables)
+        indicators = _read_indicators(root / "indicators.csv", tables, rates)
         units = _read_units(root / "units.csv", tables)
         for table in tables.values():
             for section in table.sections:
@@ -118,10 +118,7 @@ class Profile:
                         f"配置文件 {toml_path} 中{table.id}的分组“{section.title}”"
                         f"从指标 {section.first} 开始,但该指标不在{table.id}中。"
                     )
-        for rate in rates.values():
-            for code in (rate.code, rate.numerator, rate.denominator):
-                if code not in indicators:
-                    raise ProfileError(f"配置文件 {toml_path} 的比率 {rate.code} 用到未知指标代码 {code}。")
+        spec.check_rates(indicators)
         prof = cls(
             path=root,
             county=county,
@@ -349,6 +346,31 @@ class _ProfileToml:
             for key in limits
         }
 
+    def check_rates(self, indicators: dict[str, Indicator]) -> None:
+        """A rate is recomputed from its numerator and denominator summed: it must be a rate of sums."""
+        for rate in self.rates.values():
+            line = self._line_of_entry("rates", "code", rate.code)
+            for key in ("code", "numerator", "denominator"):
+                code = getattr(rate, key)
+                if code not in indicators:
+                    raise self.error(
+                        self._key_line(key, line) or line,
+                        f"比率 {rate.code} 的 {key} 是未知指标代码 {code}(应为 indicators.csv 中的指标代码)",
+                    )
+            if indicators[rate.code].kind != "rate":
+                raise self.error(
+                    line,
+                    f"[[rates]] 中的 {rate.code} 在 indicators.csv 中的类型是 {indicators[rate.code].kind},"
+                    "不是 rate(比率)。是比率的,把 indicators.csv 中的类型改为 rate;不是比率的,删去这个 [[rates]]",
+                )
+            for key in ("numerator", "denominator"):
+                code = getattr(rate, key)
+                if indicators[code].kind == "rate":
+                    raise self.error(
+                        self._key_line(key, line) or line,
+                        f"比率 {rate.code} 的 {key} {code} 本身是比率,不能相加;分子、分母应为人数、金额等指标",
+                    )
+
     # -------------------------------------------------------------- messages
     def error(self, line: int | None, text: str) -> ProfileError:
         where = f"配置文件 {self.path}" + (f" 第 {line} 行" if line else "")
@@ -501,7 +523,7 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.split("|") if p.strip())
 
 
-def _read_indicators(path: Path, tables: dict[str, Table]) -> dict[str, Indicator]:
+def _read_indicators(path: Path, tables: dict[str, Table], rates: dict[str, Rate]) -> dict[str, Indicator]:
     cols = ["指标代码", "表号", "指标名称", "计量单位", "类型", "小数位", "所属指标", "其他写法"]
     out: dict[str, Indicator] = {}
     lines: dict[str, int] = {}
@@ -535,6 +557,13 @@ def _read_indicators(path: Path, tables: dict[str, Table]) -> dict[str, Indicato
             aliases=_split(row["其他写法"]),
         )
     for ind in out.values():
+        if ind.kind == "rate" and ind.code not in rates:
+            raise ProfileError(
+                f"{path} 第 {lines[ind.code]} 行:指标 {ind.code} 的类型是 rate(比率),但 profile.toml 中没有它的"
+                f" [[rates]]。比率不能把各单位的数相加,全县数要按分子、分母重算:请在 profile.toml 中写"
+                f' [[rates]] code = "{ind.code}" numerator = 分子代码 denominator = 分母代码;'
+                "不是比率的,类型改为 count 或 money。"
+            )
         if ind.parent and ind.parent not in out:
             raise ProfileError(
                 f"{path} 第 {lines[ind.code]} 行:指标 {ind.code} 的所属指标 {ind.parent} 不存在(应为本文件中另一个指标的代码)。"

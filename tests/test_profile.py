@@ -117,3 +117,41 @@ def test_a_table_or_a_rate_written_twice_is_refused_naming_both(tmp_path):
         text + '\n[[rates]]\ncode = "H03"\nnumerator = "H04"\ndenominator = "H01"\n', encoding="utf-8"
     )
     assert "第 64 行:比率 H03 写了两次(第 52 行和本行)" in refused(root)
+
+
+RATE = '[[rates]]\ncode = "H03"\nnumerator = "H02"\ndenominator = "H01"\nscale = 100\n'
+
+
+def test_a_rate_indicator_needs_its_numerator_and_denominator(tmp_path):
+    """Without a [[rates]] entry a rate would be summed across units in the county figures."""
+    root = profile_copy(tmp_path)
+    edit(root / "profile.toml", RATE, "")
+    message = refused(root)
+    assert (
+        "indicators.csv 第 33 行:指标 H03 的类型是 rate(比率),但 profile.toml 中没有它的 [[rates]]" in message
+    )
+    p = carestats("figures", "--db", tmp_path / "none.db", "--profile", root)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "H03" in p.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            'code = "H03"',
+            'code = "H01"',
+            "第 52 行:[[rates]] 中的 H01 在 indicators.csv 中的类型是 count,不是 rate",
+        ),
+        ('numerator = "H02"', 'numerator = "H03"', "第 54 行:比率 H03 的 numerator H03 本身是比率,不能相加"),
+        ('denominator = "H01"', 'denominator = "H1"', "第 55 行:比率 H03 的 denominator 是未知指标代码 H1"),
+    ],
+)
+def test_a_rate_must_be_a_rate_of_summable_indicators(tmp_path, old, new, says):
+    root = profile_copy(tmp_path)
+    edit(root / "profile.toml", old, new)
+    if (
+        new == 'code = "H01"'
+    ):  # H03 is still a rate: give it a [[rates]] of its own, so that H01 is the mistake
+        edit(root / "profile.toml", "[limits]", RATE.replace("scale = 100\n", "\n") + "[limits]")
+    message = refused(root)
+    assert says in message, message
