@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from carestats.errors import CarestatsError, ProfileError, toml_problem
+from carestats.errors import CarestatsError, ProfileError, os_reason, toml_problem
 from carestats.reader import Limits
 from carestats.resources import default_profile_dir, templates_dir
 from carestats.text import name_key, squash
@@ -500,22 +501,97 @@ class _ProfileToml:
         return None
 
 
-def _read_csv(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+SAVE_AS_UTF8 = "请在 WPS/Excel 中打开,确认没有乱码后“另存为”“CSV UTF-8(逗号分隔)”"
+
+
+def _decode_csv(path: Path, data: bytes, columns: list[str]) -> str:
+    """UTF-8 (with or without BOM), or GBK/GB18030 as Excel's “CSV (逗号分隔)” saves it on Chinese Windows.
+
+    GBK is taken only when its first line reads as the expected header and no line of the file is UTF-8
+    Chinese (a file edited by two programs): a wrong guess would turn names into other names silently.
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            f"配置文件 {path} 的编码无法识别(不是 UTF-8,也不是 GBK)。{SAVE_AS_UTF8}。"
+        ) from exc
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    missing = [c for c in columns if c not in (h.strip() for h in header)]
+    if missing:
+        raise ProfileError(
+            f"配置文件 {path} 不是 UTF-8 编码;按 GBK 编码读出的第一行是“{','.join(header)}”,"
+            f"缺少列:{'、'.join(missing)}。{SAVE_AS_UTF8}。"
+        )
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.isascii():
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            raise ProfileError(
+                f"配置文件 {path} 第 {lineno} 行是 UTF-8 编码,其他行是 GBK 编码(可能先后用不同的软件编辑过),"
+                f"无法确定文字。{SAVE_AS_UTF8}。"
+            )
+    return text
+
+
+def _read_csv(
+    path: Path, columns: list[str], several: tuple[str, ...], example: str
+) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file with a header, each with the line of the file it starts on (blank rows skipped).
+
+    ``several`` are the columns that hold more than one value, separated by |: a comma there makes an extra
+    field, which is refused rather than dropped.
+    """
+    try:
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ProfileError(f"配置目录缺少文件 {path}。") from exc
-    except UnicodeDecodeError as exc:
-        raise ProfileError(f"配置文件 {path} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ProfileError(f"配置文件 {path} 缺少列:{'、'.join(missing)}。")
-    rows = []
-    for lineno, row in enumerate(reader, start=2):
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        rows.append((lineno, {k: (v or "").strip() for k, v in row.items() if k}))
+    except OSError as exc:
+        raise ProfileError(f"无法读取配置文件 {path}:{os_reason(exc)}。") from exc
+    text = _decode_csv(path, data, columns)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ProfileError(
+                f"配置文件 {path} 缺少列:{'、'.join(missing)}。第一行应为:{','.join(columns)}。"
+            )
+        named = [h for h in header if h]
+        twice = sorted({h for h in named if named.count(h) > 1})
+        if twice:
+            raise ProfileError(f"配置文件 {path} 第 1 行:列 {'、'.join(twice)} 写了两次。")
+        extra = [h for h in named if h not in columns]
+        if extra:
+            raise ProfileError(
+                f"配置文件 {path} 第 1 行:有不认识的列 {'、'.join(extra)}。可用的列:{','.join(columns)}。"
+            )
+        end = reader.line_num
+        for row in reader:
+            lineno, end = end + 1, reader.line_num
+            cells = [c.strip() for c in row]
+            if not any(cells):
+                continue
+            stray = [c for i, c in enumerate(cells) if c and (i >= len(header) or not header[i])]
+            if stray:
+                raise ProfileError(
+                    f"{path} 第 {lineno} 行:比第一行多出 {len(stray)} 个字段(“{'”“'.join(stray)}”),"
+                    f"不知道属于哪一列。{'、'.join(several)}中有几个值时用 | 分隔,不要用逗号,例如 {example}。"
+                )
+            rows.append(
+                (lineno, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h})
+            )
+    except csv.Error as exc:
+        raise ProfileError(
+            f"{path} 第 {reader.line_num} 行格式有误(引号没有配对,或有不能显示的字符)。"
+        ) from exc
     return rows
 
 
@@ -527,13 +603,13 @@ def _read_indicators(path: Path, tables: dict[str, Table], rates: dict[str, Rate
     cols = ["指标代码", "表号", "指标名称", "计量单位", "类型", "小数位", "所属指标", "其他写法"]
     out: dict[str, Indicator] = {}
     lines: dict[str, int] = {}
-    for lineno, row in _read_csv(path, cols):
+    for lineno, row in _read_csv(path, cols, ("表号", "其他写法"), "留守老年人数|农村留守老人"):
         where = f"{path} 第 {lineno} 行"
         code = row["指标代码"]
         if not code:
             raise ProfileError(f"{where}:指标代码为空。")
         if code in out:
-            raise ProfileError(f"{where}:指标代码 {code} 重复。")
+            raise ProfileError(f"{where}:指标代码 {code} 与第 {lines[code]} 行重复。每个指标只写一行。")
         kind = row["类型"]
         if kind not in KINDS:
             raise ProfileError(f"{where}:类型“{kind}”无效,应为 count(计数)、money(金额)或 rate(比率)。")
@@ -576,11 +652,15 @@ def _read_indicators(path: Path, tables: dict[str, Table], rates: dict[str, Rate
 def _read_units(path: Path, tables: dict[str, Table]) -> dict[str, Unit]:
     cols = ["单位名称", "类别", "报送表", "其他写法"]
     out: dict[str, Unit] = {}
-    for lineno, row in _read_csv(path, cols):
+    lines: dict[str, int] = {}
+    for lineno, row in _read_csv(path, cols, ("报送表", "其他写法"), "大兴|大兴乡"):
         where = f"{path} 第 {lineno} 行"
         name = row["单位名称"]
-        if not name or name in out:
-            raise ProfileError(f"{where}:单位名称为空或重复。")
+        if not name:
+            raise ProfileError(f"{where}:单位名称为空。")
+        if name in lines:
+            raise ProfileError(f"{where}:单位名称 {name} 与第 {lines[name]} 行重复。每个单位只写一行。")
+        lines[name] = lineno
         tabs = _split(row["报送表"])
         unknown = [t for t in tabs if t not in tables]
         if unknown:

@@ -12,7 +12,7 @@ import pytest
 
 from carestats.errors import ProfileError
 from carestats.profile import Profile
-from tests.workbooks import PROFILE_DIR
+from tests.workbooks import EXAMPLES, PROFILE_DIR
 
 
 def profile_copy(tmp_path: Path) -> Path:
@@ -155,3 +155,81 @@ def test_a_rate_must_be_a_rate_of_summable_indicators(tmp_path, old, new, says):
         edit(root / "profile.toml", "[limits]", RATE.replace("scale = 100\n", "\n") + "[limits]")
     message = refused(root)
     assert says in message, message
+
+
+# ---------------------------------------------------------------------------- units.csv and indicators.csv
+@pytest.mark.parametrize(
+    ("file", "old", "new", "says"),
+    [
+        (
+            "units.csv",
+            "大兴镇,乡镇,表一,大兴|大兴乡",
+            "大兴镇,乡镇,表一,大兴,大兴乡",
+            "units.csv 第 2 行:比第一行多出 1 个字段(“大兴乡”),不知道属于哪一列。报送表、其他写法中有几个值时用 | 分隔",
+        ),
+        (
+            "indicators.csv",
+            "A07,表一,发放高龄津贴金额,元,money,2,,高龄津贴发放金额|高龄津贴",
+            "A07,表一,发放高龄津贴金额,元,money,2,,高龄津贴发放金额,高龄津贴",
+            "indicators.csv 第 8 行:比第一行多出 1 个字段(“高龄津贴”)",
+        ),
+        (
+            "units.csv",
+            "其他写法\n",
+            "其他写法,备注\n",
+            "units.csv 第 1 行:有不认识的列 备注。可用的列:单位名称,类别",
+        ),
+    ],
+)
+def test_a_field_that_belongs_to_no_column_is_refused(tmp_path, file, old, new, says):
+    """A comma typed where | was meant made a field the reader dropped: 大兴乡 was no longer 大兴镇's name."""
+    root = profile_copy(tmp_path)
+    edit(root / file, old, new)
+    message = refused(root)
+    assert says in message, message
+
+
+def test_an_empty_column_excel_adds_is_not_a_mistake(tmp_path):
+    root = profile_copy(tmp_path)
+    path = root / "units.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("".join(line + ",\n" for line in lines), encoding="utf-8")
+    assert Profile.load(root).units == Profile.load(PROFILE_DIR).units
+
+
+def test_csv_messages_give_the_line_of_the_file_after_blank_lines(tmp_path):
+    root = profile_copy(tmp_path)
+    path = root / "indicators.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3:3] = ["", ",,,,,,,"]  # A05 moves from line 6 to line 8
+    lines += ["", "A05,表一,重复的指标,人,count,0,,"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert f"indicators.csv 第 {len(lines)} 行:指标代码 A05 与第 8 行重复" in refused(root)
+    path = root / "units.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n牛孔镇,乡镇,表一,\n", encoding="utf-8")
+    edit(root / "indicators.csv", "\nA05,表一,重复的指标,人,count,0,,", "")
+    assert "units.csv 第 17 行:单位名称 牛孔镇 与第 3 行重复" in refused(root)
+
+
+def test_csv_files_saved_by_excel_on_chinese_windows_are_read_as_gbk(tmp_path):
+    root = profile_copy(tmp_path)
+    for name in ("units.csv", "indicators.csv"):
+        path = root / name
+        path.write_bytes(path.read_text(encoding="utf-8").replace("\n", "\r\n").encode("gbk"))
+    prof, bundled = Profile.load(root), Profile.load(PROFILE_DIR)
+    assert prof.units == bundled.units and prof.indicators == bundled.indicators
+    p = carestats("ingest", "--db", tmp_path / "c.db", "--profile", root, EXAMPLES)
+    assert p.returncode == 0 and "汇入 13" in p.stdout, p.stderr
+
+
+def test_a_csv_file_in_no_encoding_it_can_tell_is_refused_not_guessed(tmp_path):
+    root = profile_copy(tmp_path)
+    path = root / "units.csv"
+    text = path.read_text(encoding="utf-8")
+    # a line added in a UTF-8 editor, which GB18030 alone would read as 鏂板钩,涔￠晣,琛ㄤ竴,鏂板钩
+    path.write_bytes(text.encode("gbk") + "新平,乡镇,表一,新平\n".encode())
+    assert "units.csv 第 15 行是 UTF-8 编码,其他行是 GBK 编码" in refused(root)
+    path.write_bytes(text.encode("big5", errors="replace"))
+    assert "units.csv 不是 UTF-8 编码;按 GBK 编码读出的第一行是" in refused(root)
+    path.write_bytes(text.encode("utf-16"))
+    assert "units.csv 的编码无法识别(不是 UTF-8,也不是 GBK)" in refused(root)
