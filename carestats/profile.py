@@ -24,6 +24,10 @@ from carestats.resources import default_profile_dir, templates_dir
 from carestats.text import name_key, squash
 
 KINDS = ("count", "money", "rate")
+UNIT_KINDS = (
+    "乡镇",
+    "部门",
+)  # a township files its own 表一 and is a row of 表二; the code knows no other kind
 ENV_PROFILE = "CARESTATS_PROFILE"
 
 
@@ -120,6 +124,7 @@ class Profile:
                         f"从指标 {section.first} 开始,但该指标不在{table.id}中。"
                     )
         spec.check_rates(indicators)
+        spec.check_filers(units)
         prof = cls(
             path=root,
             county=county,
@@ -346,6 +351,32 @@ class _ProfileToml:
             key: self._whole(limits, key, line, "[limits]", f"{key} = {getattr(Limits(), key)}", 0)
             for key in limits
         }
+
+    def check_filers(self, units: dict[str, Unit]) -> None:
+        """A table is filed by each township or by one unit of units.csv, which must list it among its tables."""
+        for n, table in enumerate(self.tables.values(), start=1):
+            if table.filer == "乡镇":
+                continue
+            line = self._header_line("tables", n)
+            line = self._key_line("filer", line) or line
+            unit = units.get(table.filer)
+            if unit is None:
+                named = next((u.name for u in units.values() if table.filer in u.aliases), None)
+                fix = (
+                    f"请写单位名称 {named}(units.csv 第一列)"
+                    if named
+                    else f'应为 "乡镇"(每个乡镇各报一份)或 units.csv 中的单位名称({"、".join(units)})'
+                )
+                raise self.error(
+                    line, f"[[tables]] {table.id} 的 filer “{table.filer}”不是 units.csv 中的单位。{fix}"
+                )
+            if table.id not in unit.tables:
+                listed = f"只有“{'|'.join(unit.tables)}”" if unit.tables else "是空的"
+                raise self.error(
+                    line,
+                    f"[[tables]] {table.id} 由 {unit.name} 填报(filer),但 units.csv 中 {unit.name} 的报送表{listed},"
+                    f"没有{table.id}。请改正其中一处",
+                )
 
     def check_rates(self, indicators: dict[str, Indicator]) -> None:
         """A rate is recomputed from its numerator and denominator summed: it must be a rate of sums."""
@@ -653,6 +684,7 @@ def _read_units(path: Path, tables: dict[str, Table]) -> dict[str, Unit]:
     cols = ["单位名称", "类别", "报送表", "其他写法"]
     out: dict[str, Unit] = {}
     lines: dict[str, int] = {}
+    spellings: dict[str, tuple[str, str]] = {}  # squashed spelling → (unit, the spelling as written)
     for lineno, row in _read_csv(path, cols, ("报送表", "其他写法"), "大兴|大兴乡"):
         where = f"{path} 第 {lineno} 行"
         name = row["单位名称"]
@@ -661,11 +693,38 @@ def _read_units(path: Path, tables: dict[str, Table]) -> dict[str, Unit]:
         if name in lines:
             raise ProfileError(f"{where}:单位名称 {name} 与第 {lines[name]} 行重复。每个单位只写一行。")
         lines[name] = lineno
+        kind = row["类别"]
+        if kind not in UNIT_KINDS:
+            raise ProfileError(
+                f"{where}:类别“{kind}”无效,应为“乡镇”(乡、镇、街道都写乡镇)或“部门”(县直部门)。"
+            )
         tabs = _split(row["报送表"])
         unknown = [t for t in tabs if t not in tables]
         if unknown:
-            raise ProfileError(f"{where}:报送表“{row['报送表']}”不在 profile.toml 的表中。")
-        out[name] = Unit(name=name, kind=row["类别"], tables=tabs, aliases=_split(row["其他写法"]))
+            raise ProfileError(
+                f"{where}:报送表中的“{'、'.join(unknown)}”不是 profile.toml 中的表号"
+                f"(可用的表号:{'、'.join(tables)};几个表之间用 | 分隔,如 表四|表五)。"
+            )
+        if kind == "乡镇":
+            for table in tables.values():
+                if table.filer == "乡镇" and table.id not in tabs:
+                    listed = f"只有“{row['报送表']}”" if tabs else "是空的"
+                    raise ProfileError(
+                        f"{where}:乡镇 {name} 的报送表{listed},没有{table.id}。profile.toml 中{table.id}"
+                        f'由每个乡镇各报一份(filer = "乡镇"),请在报送表中写上 {table.id}(几个表之间用 | 分隔)。'
+                    )
+        unit = Unit(name=name, kind=kind, tables=tabs, aliases=_split(row["其他写法"]))
+        for label in dict.fromkeys((name, *unit.aliases)):
+            other = spellings.get(squash(label))
+            if other is not None and other[0] != name:
+                what = "名称" if label == name else "其他写法"
+                was = "名称" if other[1] == other[0] else "其他写法"
+                raise ProfileError(
+                    f"{where}:{name} 的{what}“{label}”与第 {lines[other[0]]} 行 {other[0]} 的{was}“{other[1]}”"
+                    "相同,汇入时无法确定是哪个单位。请改正或删去其中一个。"
+                )
+            spellings.setdefault(squash(label), (name, label))
+        out[name] = unit
     if not out:
         raise ProfileError(f"配置文件 {path} 中没有单位。")
     return out

@@ -233,3 +233,76 @@ def test_a_csv_file_in_no_encoding_it_can_tell_is_refused_not_guessed(tmp_path):
     assert "units.csv 不是 UTF-8 编码;按 GBK 编码读出的第一行是" in refused(root)
     path.write_bytes(text.encode("utf-16"))
     assert "units.csv 的编码无法识别(不是 UTF-8,也不是 GBK)" in refused(root)
+
+
+def test_a_unit_of_a_kind_the_code_does_not_know_is_refused(tmp_path):
+    """A township written 乡 instead of 乡镇 was skipped by every rule scoped to townships."""
+    root = profile_copy(tmp_path)
+    edit(root / "units.csv", "半坡乡,乡镇,", "半坡乡,乡,")
+    assert "units.csv 第 8 行:类别“乡”无效,应为“乡镇”(乡、镇、街道都写乡镇)或“部门”" in refused(root)
+
+
+def test_a_township_that_does_not_file_the_townships_table_is_refused(tmp_path):
+    """An empty 报送表 dropped the township from the completeness check."""
+    root = profile_copy(tmp_path)
+    edit(root / "units.csv", "半坡乡,乡镇,表一,", "半坡乡,乡镇,,")
+    message = refused(root)
+    assert (
+        "units.csv 第 8 行:乡镇 半坡乡 的报送表是空的,没有表一。profile.toml 中表一由每个乡镇各报一份"
+        in message
+    )
+    p = carestats("check", "--db", tmp_path / "none.db", "--profile", root)
+    assert p.returncode == 2 and p.stderr.strip() == f"错误:{message}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            'filer = "县卫生健康局"',
+            'filer = "县卫健局"',
+            "第 30 行:[[tables]] 表二 的 filer “县卫健局”不是 units.csv 中的单位。请写单位名称 县卫生健康局",
+        ),
+        (
+            'filer = "县妇联"',
+            'filer = "县老龄办"',
+            '的 filer “县老龄办”不是 units.csv 中的单位。应为 "乡镇"(每个乡镇各报一份)或 units.csv 中的单位名称(大兴镇、',
+        ),
+        (
+            'filer = "县妇联"',
+            'filer = "县教育局"',
+            "第 42 行:[[tables]] 表四 由 县教育局 填报(filer),但 units.csv 中 县教育局 的报送表只有“表五”,没有表四",
+        ),
+    ],
+)
+def test_a_table_filed_by_a_unit_must_name_a_unit_that_files_it(tmp_path, old, new, says):
+    """A return that names no unit is stored under its table's filer: a filer that does not file the table
+    put it under the wrong unit."""
+    root = profile_copy(tmp_path)
+    edit(root / "profile.toml", old, new)
+    message = refused(root)
+    assert says in message, message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "大兴|大兴乡",
+            "大兴|大兴乡|牛孔镇",
+            "第 3 行:牛孔镇 的名称“牛孔镇”与第 2 行 大兴镇 的其他写法“牛孔镇”相同",
+        ),
+        ("牛孔|牛孔乡", "牛孔|大兴", "第 3 行:牛孔镇 的其他写法“大兴”与第 2 行 大兴镇 的其他写法“大兴”相同"),
+        (
+            "|妇联",
+            "|妇联|大 兴 镇",
+            "第 13 行:县妇联 的其他写法“大 兴 镇”与第 2 行 大兴镇 的名称“大兴镇”相同",
+        ),
+    ],
+)
+def test_one_spelling_for_two_units_is_refused_naming_both_lines(tmp_path, old, new, says):
+    """One of the two units silently won: a township's figures were stored under another township."""
+    root = profile_copy(tmp_path)
+    edit(root / "units.csv", old, new)
+    message = refused(root)
+    assert "units.csv" in message and says in message and "汇入时无法确定是哪个单位" in message, message
