@@ -10,6 +10,7 @@ township instead of one per indicator. All printed text comes from the profile (
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from carestats.errors import ProfileError, UsageError, os_reason, writing
 from carestats.layout import FOOTER_PREFIXES
-from carestats.profile import Indicator, Profile, Table, Unit, read_toml
+from carestats.profile import Indicator, Profile, Table, TomlLines, Unit, read_toml, unknown_keys
 from carestats.rules import RULES_FILE, load_rules
 from carestats.store import Store
 from carestats.text import squash
@@ -73,26 +74,28 @@ class FormText:
             path,
             missing=f"无法生成报表。请从自带配置(carestats init 新目录)中复制一份 {FORM_FILE}。",
         )
-        text = data.get("text", {})
-        notes = data.get("notes", {})
-        try:
-            form_text = cls(
-                title=str(data["title"]),
-                titles={str(k): str(v) for k, v in data.get("titles", {}).items()},
-                filer=str(text["filer"]),
-                date=str(text["date"]),
-                footer=str(text["footer"]),
-                wide_note=str(text.get("wide_note", "")),
-                instructions=tuple(str(s) for s in notes.get("instructions", [])),
-                how_to_fill=tuple(str(s) for s in notes.get("how_to_fill", [])),
-                rules=_rules_text(profile)
-                or tuple((f"{i}.", str(line)) for i, line in enumerate(notes.get("rules", []), start=1)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProfileError(f"配置文件 {path} 缺少或写错了项目:{exc}。请对照自带配置修改。") from exc
-        for table_id in form_text.titles:
+        toml = _FormToml(path, data)
+        titles = toml.section("titles")
+        for table_id in titles:
             if table_id not in profile.tables:
-                raise ProfileError(f"配置文件 {path} 的 [titles] 中有未知表号“{table_id}”。")
+                raise toml.error(
+                    toml.key_line(table_id, toml.header_line("titles", 1, double=False)),
+                    f"[titles] 中有未知表号“{table_id}”(可用的表号:{'、'.join(profile.tables)})",
+                )
+        text = toml.section("text", FORM_KEYS["text"])
+        notes = toml.section("notes", FORM_KEYS["notes"])
+        form_text = cls(
+            title=toml.pattern(data, "title", TITLE_FIELDS),
+            titles={tid: toml.pattern(titles, tid, TITLE_FIELDS, "titles") for tid in titles},
+            filer=toml.pattern(text, "filer", ("unit",), "text"),
+            date=toml.string(text, "date", "text"),
+            footer=toml.string(text, "footer", "text"),
+            wide_note=toml.string(text, "wide_note", "text", required=False),
+            instructions=toml.strings(notes, "instructions"),
+            how_to_fill=toml.strings(notes, "how_to_fill"),
+            rules=_rules_text(profile)
+            or tuple((f"{i}.", line) for i, line in enumerate(toml.strings(notes, "rules"), start=1)),
+        )
         if not squash(form_text.filer).startswith(FILER_PREFIXES):
             raise ProfileError(
                 f"配置文件 {path} 中 filer 一行应以“填报单位”开头(如“填报单位(盖章):{{unit}}”),"
@@ -107,6 +110,89 @@ class FormText:
         if note and not squash(note).startswith(FOOTER_PREFIXES):
             note = "注:" + note
         return note
+
+
+FORM_KEYS = {
+    "": ("title", "titles", "text", "notes"),
+    "text": ("filer", "date", "footer", "wide_note"),
+    "notes": ("instructions", "how_to_fill", "rules"),
+}
+TITLE_FIELDS = ("county", "unit", "year", "name")
+_SAMPLE = {"county": "绿春县", "unit": "大兴镇", "year": 2026, "name": "表名"}
+
+
+class _FormToml(TomlLines):
+    """form.toml checked key by key: a mistake names the file, the line, the section and the key."""
+
+    def __init__(self, path: Path, data: dict):
+        super().__init__(path)
+        self.data = data
+        self._known(data, FORM_KEYS[""], None, "")
+
+    def error(self, line: int | None, text: str) -> ProfileError:
+        return ProfileError(f"配置文件 {self.path}" + (f" 第 {line} 行" if line else "") + f":{text}。")
+
+    def _known(self, data: dict, known: tuple[str, ...], start: int | None, what: str) -> None:
+        problem = unknown_keys(data, known)
+        if problem:
+            key = next(k for k in data if k not in known)
+            raise self.error(self.key_line(key, start) or start, what + problem)
+
+    def _line(self, key: str, section: str) -> int | None:
+        start = self.header_line(section, 1, double=False) if section else None
+        return self.key_line(key, start) or start
+
+    def section(self, key: str, known: tuple[str, ...] | None = None) -> dict:
+        value = self.data.get(key, {})
+        line = self.header_line(key, 1, double=False) or self.key_line(key, None)
+        if not isinstance(value, dict):
+            raise self.error(line, f"{key} 应写成 [{key}] 一节")
+        if known is not None:
+            self._known(value, known, line, f"[{key}] 中")
+        return value
+
+    def string(self, data: dict, key: str, section: str = "", *, required: bool = True) -> str:
+        name = f"[{section}] 的 {key}" if section else key
+        if key not in data and not required:
+            return ""
+        if key not in data:
+            raise self.error(self._line(key, section), f"缺少 {name}(请对照自带配置补上)")
+        if not isinstance(data[key], str):
+            raise self.error(self._line(key, section), f"{name} 应为文字,用英文双引号括起来")
+        return data[key]
+
+    def strings(self, data: dict, key: str) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+            raise self.error(
+                self._line(key, "notes"),
+                f'[notes] 的 {key} 应写成 [ "第一条", "第二条", … ],每条用英文双引号括起来',
+            )
+        return tuple(value)
+
+    def pattern(self, data: dict, key: str, fields: tuple[str, ...], section: str = "") -> str:
+        """A text with placeholders: every placeholder known and every brace paired, or a ProfileError."""
+        text = self.string(data, key, section)
+        try:
+            names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        except ValueError:
+            problem = "花括号 { } 没有配对"
+        else:
+            unknown = [f for f in names if re.split(r"[.\[!:]", f, maxsplit=1)[0] not in fields]
+            problem = f"没有占位 {{{unknown[0]}}}" if unknown else ""
+            if not problem:
+                try:
+                    text.format(**{f: _SAMPLE[f] for f in fields})
+                except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                    problem = "花括号中的写法不对"
+        if problem:
+            name = f"[{section}] 的 {key}" if section else key
+            places = "、".join(f"{{{f}}}" for f in fields)
+            raise self.error(
+                self._line(key, section),
+                f"{name} “{text}”有误:{problem}。可用的占位只有 {places};要印出花括号本身,写 {{{{ 或 }}}}",
+            )
+        return text
 
 
 _SOURCE_REF = re.compile(r"^(审核关系|填报说明)第\s*\d+\s*条[::]\s*")

@@ -301,15 +301,60 @@ def _of(what: str) -> str:
     return f"{what} 的 " if what else ""
 
 
-class _ProfileToml:
-    """profile.toml checked key by key: every mistake names the file, the line where it can be found, the key."""
+class TomlLines:
+    """Where a key is in a TOML file a clerk edited (tomllib tells values, not lines), for the messages."""
 
-    def __init__(self, path: Path, data: dict[str, Any]):
+    def __init__(self, path: Path):
         self.path = path
         try:
             self.lines = path.read_text(encoding="utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError):  # pragma: no cover - read_toml has just read it
             self.lines = []
+
+    def header_line(self, key: str, n: int, *, double: bool = True) -> int | None:
+        """The line of the n-th ``[[key]]`` (or ``[key]``) header."""
+        pattern = re.compile(
+            r"^\s*\[\[\s*" + re.escape(key) + r"\s*\]\]"
+            if double
+            else r"^\s*\[\s*" + re.escape(key) + r"\s*\]"
+        )
+        hits = [i for i, text in enumerate(self.lines, start=1) if pattern.match(text)]
+        return hits[n - 1] if len(hits) >= n else None
+
+    def key_line(self, key: str, start: int | None) -> int | None:
+        """The line ``key = …`` is on in the section whose header is on line ``start`` (None: the top of the
+        file, where a ``[key]`` or ``[[key]]`` header counts too); None when it cannot be told."""
+        assign = re.compile(r'^\s*["\']?' + re.escape(key) + r'["\']?\s*[=.]')
+        header = re.compile(r'^\s*\[\[?\s*["\']?' + re.escape(key) + r'["\']?\s*[\].]')
+        in_section = True  # the section of ``start``, or the top of the file before the first header
+        for i in range((start or 0) + 1, len(self.lines) + 1):
+            text = self.lines[i - 1]
+            if start is None and header.match(text):
+                return i
+            if text.lstrip().startswith("["):
+                if start is not None:
+                    return None
+                in_section = False
+            elif in_section and assign.match(text):
+                return i
+        return None
+
+    def line_of_entry(self, key: str, field_name: str, value: str) -> int | None:
+        """The header line of the first ``[[key]]`` whose ``field_name`` is ``value``."""
+        n = 1
+        while (line := self.header_line(key, n)) is not None:
+            at = self.key_line(field_name, line)
+            if at is not None and re.search(r'=\s*["\']' + re.escape(value) + r'["\']', self.lines[at - 1]):
+                return line
+            n += 1
+        return None
+
+
+class _ProfileToml(TomlLines):
+    """profile.toml checked key by key: every mistake names the file, the line where it can be found, the key."""
+
+    def __init__(self, path: Path, data: dict[str, Any]):
+        super().__init__(path)
         self._refuse_unknown(
             data, TOP_KEYS, None, "", "(表写在 [[tables]] 下,比率写在 [[rates]] 下,上限写在 [limits] 下)"
         )
@@ -322,7 +367,7 @@ class _ProfileToml:
         for n, (entry, line) in enumerate(self._entries(data, "tables"), start=1):
             table = self._table(entry, line, n)
             if table.id in self.tables:
-                first = self._line_of_entry("tables", "id", table.id)
+                first = self.line_of_entry("tables", "id", table.id)
                 raise self.error(
                     line,
                     f"表号 {table.id} 写了两次({'第 ' + str(first) + ' 行和本行' if first else '两个 [[tables]]'})。"
@@ -335,7 +380,7 @@ class _ProfileToml:
         for n, (entry, line) in enumerate(self._entries(data, "rates"), start=1):
             rate = self._rate(entry, line, n)
             if rate.code in self.rates:
-                first = self._line_of_entry("rates", "code", rate.code)
+                first = self.line_of_entry("rates", "code", rate.code)
                 raise self.error(
                     line,
                     f"比率 {rate.code} 写了两次({'第 ' + str(first) + ' 行和本行' if first else '两个 [[rates]]'})。"
@@ -343,7 +388,7 @@ class _ProfileToml:
                 )
             self.rates[rate.code] = rate
         limits = data.get("limits", {})
-        line = self._header_line("limits", 1, double=False)
+        line = self.header_line("limits", 1, double=False)
         if not isinstance(limits, dict):
             raise self.error(line, "limits 应写成 [limits] 一节")
         self._refuse_unknown(limits, LIMIT_KEYS, line, "[limits]")
@@ -357,8 +402,8 @@ class _ProfileToml:
         for n, table in enumerate(self.tables.values(), start=1):
             if table.filer == "乡镇":
                 continue
-            line = self._header_line("tables", n)
-            line = self._key_line("filer", line) or line
+            line = self.header_line("tables", n)
+            line = self.key_line("filer", line) or line
             unit = units.get(table.filer)
             if unit is None:
                 named = next((u.name for u in units.values() if table.filer in u.aliases), None)
@@ -381,12 +426,12 @@ class _ProfileToml:
     def check_rates(self, indicators: dict[str, Indicator]) -> None:
         """A rate is recomputed from its numerator and denominator summed: it must be a rate of sums."""
         for rate in self.rates.values():
-            line = self._line_of_entry("rates", "code", rate.code)
+            line = self.line_of_entry("rates", "code", rate.code)
             for key in ("code", "numerator", "denominator"):
                 code = getattr(rate, key)
                 if code not in indicators:
                     raise self.error(
-                        self._key_line(key, line) or line,
+                        self.key_line(key, line) or line,
                         f"比率 {rate.code} 的 {key} 是未知指标代码 {code}(应为 indicators.csv 中的指标代码)",
                     )
             if indicators[rate.code].kind != "rate":
@@ -399,7 +444,7 @@ class _ProfileToml:
                 code = getattr(rate, key)
                 if indicators[code].kind == "rate":
                     raise self.error(
-                        self._key_line(key, line) or line,
+                        self.key_line(key, line) or line,
                         f"比率 {rate.code} 的 {key} {code} 本身是比率,不能相加;分子、分母应为人数、金额等指标",
                     )
 
@@ -414,7 +459,7 @@ class _ProfileToml:
         problem = unknown_keys(data, known)
         if problem:
             key = next(k for k in data if k not in known)
-            raise self.error(self._key_line(key, start) or start, f"{_lead(what)}{problem}{more}")
+            raise self.error(self.key_line(key, start) or start, f"{_lead(what)}{problem}{more}")
 
     # -------------------------------------------------------------- values
     def _text(
@@ -423,7 +468,7 @@ class _ProfileToml:
         value = data.get(key, default)
         if isinstance(value, str) and value.strip():
             return value.strip()
-        line = self._key_line(key, start) or start
+        line = self.key_line(key, start) or start
         if key not in data:
             raise self.error(line, f"{_lead(what)}缺少 {key}(如 {example})")
         raise self.error(line, f"{_of(what)}{key} 应为非空文字,用英文双引号括起来(如 {example})")
@@ -436,7 +481,7 @@ class _ProfileToml:
             value = int(value.strip())
         if isinstance(value, int) and not isinstance(value, bool) and value >= least:
             return value
-        line = self._key_line(key, start) or start
+        line = self.key_line(key, start) or start
         shown = f"“{value}”" if isinstance(value, str) else str(value).lower()
         bound = (
             "正整数" if least > 0 else "不小于 0 的整数" if isinstance(value, int) and value < 0 else "整数"
@@ -447,8 +492,8 @@ class _ProfileToml:
     def _entries(self, data: dict, key: str) -> list[tuple[dict, int | None]]:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
-            raise self.error(self._key_line(key, None), f"{key} 应写成多个 [[{key}]],每个一节")
-        return [(e, self._header_line(key, n)) for n, e in enumerate(value, start=1)]
+            raise self.error(self.key_line(key, None), f"{key} 应写成多个 [[{key}]],每个一节")
+        return [(e, self.header_line(key, n)) for n, e in enumerate(value, start=1)]
 
     def _table(self, entry: dict, line: int | None, n: int) -> Table:
         what = _entry_name("tables", n, entry.get("id"))
@@ -459,20 +504,20 @@ class _ProfileToml:
         about = self._text(entry, "about", line, what, 'about = "filer"', "filer")
         if about not in ABOUTS:
             raise self.error(
-                self._key_line("about", line) or line,
+                self.key_line("about", line) or line,
                 f'{_of(what)}about “{about}”无效,应为 "filer"(数值是填报单位自己的)'
                 '或 "乡镇"(表内每一行是一个乡镇)',
             )
         raw = entry.get("sections", [])
         if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
             raise self.error(
-                self._key_line("sections", line) or line,
+                self.key_line("sections", line) or line,
                 f'{_of(what)}sections 应写成 [ {{ title = "一、……", first = "A01" }}, … ]',
             )
         sections = []
         for k, sec in enumerate(raw, start=1):
             sec_what = f"{what} 的 sections 第 {k} 项"
-            self._refuse_unknown(sec, SECTION_KEYS, self._key_line("sections", line) or line, sec_what)
+            self._refuse_unknown(sec, SECTION_KEYS, self.key_line("sections", line) or line, sec_what)
             sections.append(
                 Section(
                     self._text(sec, "title", line, sec_what, 'title = "一、老年人关爱服务"'),
@@ -491,45 +536,6 @@ class _ProfileToml:
             self._text(entry, "denominator", line, what, 'denominator = "H01"'),
             self._whole(entry, "scale", line, what, "scale = 100", 100, least=1),
         )
-
-    # -------------------------------------------------------------- lines
-    def _header_line(self, key: str, n: int, *, double: bool = True) -> int | None:
-        """The line of the n-th ``[[key]]`` (or ``[key]``) header."""
-        pattern = re.compile(
-            r"^\s*\[\[\s*" + re.escape(key) + r"\s*\]\]"
-            if double
-            else r"^\s*\[\s*" + re.escape(key) + r"\s*\]"
-        )
-        hits = [i for i, text in enumerate(self.lines, start=1) if pattern.match(text)]
-        return hits[n - 1] if len(hits) >= n else None
-
-    def _key_line(self, key: str, start: int | None) -> int | None:
-        """The line ``key = …`` is on in the section whose header is on line ``start`` (None: the top of the
-        file, where a ``[key]`` or ``[[key]]`` header counts too); None when it cannot be told."""
-        assign = re.compile(r'^\s*["\']?' + re.escape(key) + r'["\']?\s*[=.]')
-        header = re.compile(r'^\s*\[\[?\s*["\']?' + re.escape(key) + r'["\']?\s*[\].]')
-        in_section = True  # the section of ``start``, or the top of the file before the first header
-        for i in range((start or 0) + 1, len(self.lines) + 1):
-            text = self.lines[i - 1]
-            if start is None and header.match(text):
-                return i
-            if text.lstrip().startswith("["):
-                if start is not None:
-                    return None
-                in_section = False
-            elif in_section and assign.match(text):
-                return i
-        return None
-
-    def _line_of_entry(self, key: str, field_name: str, value: str) -> int | None:
-        """The header line of the first ``[[key]]`` whose ``field_name`` is ``value``."""
-        n = 1
-        while (line := self._header_line(key, n)) is not None:
-            at = self._key_line(field_name, line)
-            if at is not None and re.search(r'=\s*["\']' + re.escape(value) + r'["\']', self.lines[at - 1]):
-                return line
-            n += 1
-        return None
 
 
 SAVE_AS_UTF8 = "请在 WPS/Excel 中打开,确认没有乱码后“另存为”“CSV UTF-8(逗号分隔)”"

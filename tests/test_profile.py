@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from carestats.errors import ProfileError
+from carestats.forms import plan_forms
 from carestats.profile import Profile
+from carestats.store import Store
 from tests.workbooks import EXAMPLES, PROFILE_DIR
 
 
@@ -306,3 +308,58 @@ def test_one_spelling_for_two_units_is_refused_naming_both_lines(tmp_path, old, 
     edit(root / "units.csv", old, new)
     message = refused(root)
     assert "units.csv" in message and says in message and "汇入时无法确定是哪个单位" in message, message
+
+
+# ---------------------------------------------------------------------------- form.toml
+def test_an_unpaired_brace_in_a_form_pattern_is_a_profile_error_naming_the_key(tmp_path):
+    """It was 内部错误:ValueError (exit 3) when the form was written."""
+    root = profile_copy(tmp_path)
+    edit(root / "form.toml", 'filer = "填报单位(盖章):{unit}"', 'filer = "填报单位(盖章):{unit"')
+    Store.open(tmp_path / "c.db").close()
+    p = carestats(
+        "form",
+        "--unit",
+        "大兴镇",
+        "--year",
+        2026,
+        "-o",
+        tmp_path / "out",
+        "--db",
+        tmp_path / "c.db",
+        "--profile",
+        root,
+    )
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "内部错误" not in p.stderr, p.stderr
+    assert "form.toml 第 14 行:[text] 的 filer “填报单位(盖章):{unit”有误:花括号 { } 没有配对" in p.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (
+            "[text]",
+            "[txt]",
+            "第 12 行:有不认识的项目 “txt”(是不是 text?)。可用的项目:title、titles、text、notes",
+        ),
+        ("how_to_fill = [", "how_to_fil = [", "[notes] 中有不认识的项目 “how_to_fil”(是不是 how_to_fill?)"),
+        (
+            'title = "{county}{year}年{name}"',
+            'title = "{县名}{year}年{name}"',
+            "第 6 行:title “{县名}{year}年{name}”有误:没有占位 {县名}",
+        ),
+        (
+            "{county}{unit}{year}年",
+            "{county}{unit}{year}}年",
+            "第 10 行:[titles] 的 表一 “{county}{unit}{year}}年",
+        ),
+        ('"表一" = ', '"表六" = ', "第 10 行:[titles] 中有未知表号“表六”"),
+        ('date = "', "date = 2026 # ", "第 16 行:[text] 的 date 应为文字"),
+    ],
+)
+def test_a_mistake_in_form_toml_names_its_line_and_key(tmp_path, old, new, says):
+    root = profile_copy(tmp_path)
+    edit(root / "form.toml", old, new)
+    with pytest.raises(ProfileError) as info:
+        plan_forms(Profile.load(root), 2026, unit="大兴镇")
+    assert "form.toml" in info.value.message and says in info.value.message, info.value.message
