@@ -38,7 +38,7 @@ import datetime as dt
 import re
 import sys
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -121,19 +121,55 @@ class LetterSpec:
 
 _REQUIRED_STR = ("index_no", "publisher", "doc_number", "validity", "result_class", "sender")
 _OPTIONAL_STR = ("signer", "disclosure", "contact", "phone")
-_TOP_KEYS = {
+_TOP_KEYS = (  # in the order of the example spec, as a message lists them
     "year",
     "template",
+    "index_no",
+    "publisher",
+    "doc_number",
     "publish_date",
+    "validity",
+    "result_class",
+    "sender",
     "date",
+    *_OPTIONAL_STR,
     "cc",
     "member",
     "proposal",
     "text",
-    *_REQUIRED_STR,
-    *_OPTIONAL_STR,
-}
+)
+_MEMBER_KEYS = ("name", "salutation")
+_PROPOSAL_KEYS = ("session", "session_short", "number", "title")
 RESULT_CLASSES = ("A", "B", "C")
+# A line that gives a key a date TOML cannot read (2025-12-6, 2025/12/26, 2025.12.26, 2025年12月26日);
+# tomllib only says that the line goes on after a value, which reads as “一行只能写一项”.
+_DATE_LIKE = re.compile(r"\s*([A-Za-z_][\w-]*)\s*=\s*\d{4}\s*[-/.年]")
+_GOOD_DATE = re.compile(r"\s*[A-Za-z_][\w-]*\s*=\s*(\d{4}-\d{2}-\d{2})\s*(#.*)?$")
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_problem(source: str, exc: tomllib.TOMLDecodeError) -> str | None:
+    """“第 17 行的“date”:日期应写成 2025-12-26 …” when the faulty line holds a date TOML cannot read."""
+    m = _TOML_LINE.search(str(exc))
+    lines = source.splitlines()
+    if m is None or not 1 <= int(m.group(1)) <= len(lines):
+        return None
+    line = lines[int(m.group(1)) - 1]
+    date, good = _DATE_LIKE.match(line), _GOOD_DATE.match(line)
+    if date is None or (good and _is_date(good.group(1))):
+        return None  # the line's date is fine: the problem is elsewhere
+    return (
+        f"第 {m.group(1)} 行的“{date.group(1)}”日期写法不对:日期应写成 2025-12-26 这样"
+        "(年-月-日,用减号“-”隔开,月和日都写两位,如 2025-01-06,不加引号)"
+    )
 
 
 def load_spec(path: str | Path) -> LetterSpec:
@@ -145,24 +181,31 @@ def load_spec(path: str | Path) -> LetterSpec:
             "请在 report 后面写答复函说明文件的路径"
         )
     try:
-        with p.open("rb") as fh:
-            raw = tomllib.load(fh)
+        # utf-8-sig: Windows Notepad's “UTF-8” starts the file with a byte order mark
+        source = p.read_bytes().decode("utf-8-sig")
     except FileNotFoundError as exc:
         raise UsageError(f"找不到答复函说明文件 {p}。") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(
-            f"答复函说明文件 {p} 格式有误,{toml_problem(exc)}。请对照 carestats 自带的示例"
-            "(data/examples/letters/2025-57.toml)修改。"
-        ) from exc
     except UnicodeDecodeError as exc:
         raise UsageError(f"答复函说明文件 {p} 不是 UTF-8 编码,请用“另存为 UTF-8”保存。") from exc
+    try:
+        raw = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(
+            f"答复函说明文件 {p} 格式有误,{_date_problem(source, exc) or toml_problem(exc)}。"
+            "请对照 carestats 自带的示例(data/examples/letters/2025-57.toml)修改。"
+        ) from exc
 
     def bad(key: str, what: str) -> UsageError:
         return UsageError(f"答复函说明文件 {p} 的“{key}”{what}。")
 
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        raise bad("、".join(unknown), "不是可用的项目(拼写有误?)")
+    def refuse_unknown(table: Mapping[str, Any], known: Iterable[str], section: str = "") -> None:
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            where = f"[{section}] 中" if section else ""
+            keys = "、".join(f"{section}.{k}" if section else k for k in unknown)
+            raise bad(keys, f"不是可用的项目(拼写有误?);{where}可用的项目:{'、'.join(known)}")
+
+    refuse_unknown(raw, _TOP_KEYS)
 
     def text_of(table: Mapping[str, Any], key: str, where: str = "", *, required: bool = True) -> str | None:
         full = f"{where}.{key}" if where else key
@@ -208,6 +251,8 @@ def load_spec(path: str | Path) -> LetterSpec:
     if strs["result_class"] not in RESULT_CLASSES:
         raise bad("result_class", f"应为 {'、'.join(RESULT_CLASSES)} 之一")
     member_t, proposal_t = table_of("member"), table_of("proposal")
+    refuse_unknown(member_t, _MEMBER_KEYS, "member")
+    refuse_unknown(proposal_t, _PROPOSAL_KEYS, "proposal")
     name = text_of(member_t, "name", "member")
     member = Member(
         name=name, salutation=text_of(member_t, "salutation", "member", required=False) or f"{name}委员"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from decimal import Decimal
@@ -248,6 +249,23 @@ def _spec(tmp_path: Path, edit) -> Path:
         (lambda t: t.replace("date = 2025-12-26 ", 'date = "26/12/2025" '), ["date", "2025-12-26"]),
         (lambda t: t.replace("year = 2025", "year = 25"), ["year", "四位年份"]),
         (lambda t: t + "\n[[oops", ["格式有误,文件末尾:方括号 [ ] 没有配对"]),
+        # a misspelt key inside a section would otherwise be dropped and the letter printed without it
+        (
+            lambda t: t.replace('salutation = "', 'salutaion = "'),
+            ["member.salutaion", "拼写", "[member] 中可用的项目:name、salutation"],
+        ),
+        (
+            lambda t: t.replace('session_short = "', 'sesion_short = "'),
+            ["proposal.sesion_short", "[proposal] 中可用的项目:session、session_short、number、title"],
+        ),
+        # dates TOML cannot read: tomllib's own reason reads as “一行只能写一项”
+        *(
+            (
+                lambda t, d=d: t.replace("\ndate = 2025-12-26 ", f"\ndate = {d} "),
+                ["第 18 行的“date”日期写法不对", "2025-12-26", "月和日都写两位"],
+            )
+            for d in ("2025-12-6", "2025/12/26", "2025.12.26", "2025年12月26日", "2025-12-32")
+        ),
     ],
 )
 def test_spec_errors_name_file_and_key(tmp_path, edit, words):
@@ -256,6 +274,21 @@ def test_spec_errors_name_file_and_key(tmp_path, edit, words):
     assert "spec.toml" in exc.value.message
     for w in words:
         assert w in exc.value.message
+
+
+def test_a_spec_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows Notepad's “UTF-8” writes a BOM first; tomllib alone reads it as a stray character."""
+    path = tmp_path / "spec.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SPEC_2025.read_bytes())
+    assert load_spec(path) == dataclasses.replace(load_spec(SPEC_2025), path=path)
+
+
+def test_another_line_s_error_keeps_its_own_reason(tmp_path):
+    path = _spec(tmp_path, lambda t: t.replace('validity = "有效"', "validity = 有效"))
+    with pytest.raises(UsageError) as exc:
+        load_spec(path)
+    assert "日期" not in exc.value.message
+    assert "第 14 行第 12 列:值的写法不对" in exc.value.message
 
 
 def test_a_return_given_as_the_spec_is_told_so(tmp_path):
