@@ -312,6 +312,11 @@ class _Writer:
         """Body paragraphs and headings, indented two characters; （一） runs on in 仿宋 after its 楷体 head."""
         outline = {"h1": 0, "h2": 1, "h3": 2, "h4": 3}.get(b.kind)
         p = self.para(first_line_chars=2, outline=outline)
+        if b.kind == "h1" or (outline is not None and not b.text):
+            # a heading that stands alone is kept whole and on the page of its first text line, never left
+            # as the last line of a page; a （一） heading that runs on into its paragraph carries its own text
+            p.paragraph_format.keep_with_next = True
+            p.paragraph_format.keep_together = True
         if b.kind == "h1":
             self.run(p, b.text, HEITI)
         elif b.head:

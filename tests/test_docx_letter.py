@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 
 from carestats.docx_letter import write_docx
 from carestats.figures import compute_figures
-from carestats.letter import load_spec, render_letter
+from carestats.letter import Letter, load_spec, parse_markup, render_letter
 from tests.letter_data import SPEC_2025, figures_in, seed_letter_lines
 
 FONTS_CONF = Path(__file__).resolve().parent / "fixtures" / "fontconfig" / "fonts.conf"
@@ -143,6 +143,22 @@ def test_sender_and_date_on_the_right(docx_path):
     assert sender.paragraph_format.keep_with_next is True
     last_body = para(doc, "感谢你们")
     assert last_body.paragraph_format.keep_with_next is True
+
+
+def test_headings_keep_with_their_text(tmp_path):
+    """A heading is never the last line of a page: every level that stands alone keeps with what follows."""
+    markup = (
+        "# 标题\n## 一、总体情况\n### （二）统筹协调\n#### 1.小标题\n##### （1）小小标题\n\n正文。\n\n"
+        "### （三）接排的标题。后面是正文。\n\n正文二。\n"
+    )
+    letter = Letter(parse_markup(markup), [], load_spec(SPEC_2025), 2025, False)
+    doc = Document(str(write_docx(letter, tmp_path / "h.docx")))
+    for start in ("一、总体情况", "（二）统筹协调", "1.小标题", "（1）小小标题"):
+        pf = para(doc, start).paragraph_format
+        assert (pf.keep_with_next, pf.keep_together) == (True, True), start
+    # a （三） heading that runs on into its paragraph carries its own text; body paragraphs flow freely
+    for start in ("（三）接排的标题", "正文。", "正文二。"):
+        assert not para(doc, start).paragraph_format.keep_with_next, start
 
 
 def test_odd_and_even_page_number_footers(docx_path):
