@@ -28,6 +28,7 @@ from carestats.letter_text import signature_indents, title_lines
 # Page and grid (twips: 1/20 pt, 1/1440 inch).
 PAGE_W, PAGE_H = 11906, 16838
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 2098, 1984, 1587, 1474
+TEXT_W = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT  # the 版心's width: 8845 twips, 156 mm
 LINE_PITCH = 579  # 225 mm / 22 lines
 FOOTER_DISTANCE = Mm(25)  # the page number sits about 7 mm below the 版心
 HEADER_DISTANCE = Mm(15)
@@ -336,9 +337,12 @@ class _Writer:
             self.run(self.para(align=WD_ALIGN_PARAGRAPH.RIGHT), number.text)
             return
         # 文号 one character in on the left, 签发人 one character in on the right (label 仿宋, name 楷体).
+        # A tab stop's position counts from the page margin, not from the paragraph's indent (OOXML
+        # w:tab/@w:pos, as Word and LibreOffice read it), so the right tab sits one character short of the
+        # 版心's right edge.
         p = self.para(left=CHAR)
         tabs = p.paragraph_format.tab_stops
-        tabs.add_tab_stop(Twips(PAGE_W - MARGIN_LEFT - MARGIN_RIGHT - 2 * CHAR), WD_TAB_ALIGNMENT.RIGHT)
+        tabs.add_tab_stop(Twips(TEXT_W - CHAR), WD_TAB_ALIGNMENT.RIGHT)
         if number is not None:
             self.run(p, number.text)
         self.run(p, "\t签发人：")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml.ns import qn
 
 from carestats.docx_letter import write_docx
@@ -192,6 +192,11 @@ def test_optional_elements_and_draft_header(figures, profile, tmp_path):
     assert sec.header.paragraphs[0].text == sec.even_page_header.paragraphs[0].text == "草稿（未通过审核）"
     number = para(doc, "绿民函〔2025〕83号")
     assert number.text == "绿民函〔2025〕83号\t签发人：李某某"
+    # 文号 one character in from the left, 签发人 one character in from the right (GB/T 9704 7.2.4): a tab
+    # stop counts from the margin, not from the indent, so it sits at the 版心 width (8845) less one character
+    assert number.paragraph_format.left_indent.twips == 320
+    (tab,) = number.paragraph_format.tab_stops
+    assert (tab.position.twips, tab.alignment) == (8845 - 320, WD_TAB_ALIGNMENT.RIGHT)
     assert east_asia(number.runs[-1]) == "楷体_GB2312"  # the name in 楷体
     note = para(doc, "（联系人")
     assert note.text == "（联系人：王某某，联系电话：0873-4221234）"
