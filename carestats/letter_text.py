@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable
 
 from carestats.letter import Block, Letter
@@ -21,6 +22,12 @@ _BREAK_BEFORE = ("关于", "第", "的答复", "答复")
 _OPENERS = "“‘《（〔【(["
 _CLOSERS = "”’》）〕】)]，。、；：！？,.;:!?"
 _BAD_BREAK = 8.0  # cost of a break that is not at a word boundary, in characters of imbalance
+# A number word is never split across title lines (GB/T 9704 7.3.3 词意完整): 十四届, 第四次, 第57号, 2025年.
+# Chinese numerals count only before a measure word, so that 一老一小 or 统一 are not taken for numbers.
+_MEASURE = "届次号年月日期批项条个件名"
+_NUMBER_WORD = re.compile(
+    rf"第?(?:[0-9]+(?:\.[0-9]+)?[{_MEASURE}%]?|[〇零一二三四五六七八九十百千]+[{_MEASURE}])"
+)
 
 
 def text_width(text: str) -> float:
@@ -28,16 +35,21 @@ def text_width(text: str) -> float:
     return sum(0.5 if ord(c) < 0x2E80 and c not in "—" else 1.0 for c in text)
 
 
-def _break_allowed(text: str, i: int) -> bool:
+def _break_allowed(text: str, i: int, numbers: list[tuple[int, int]]) -> bool:
+    """May a line end before ``text[i]``? ``numbers``: the spans of the number words in ``text``."""
     left, right = text[i - 1], text[i]
     if left.isascii() and left.isalnum() and right.isascii() and right.isalnum():
         return False  # never split a number or a Latin word
+    if any(a < i < b for a, b in numbers):
+        return False  # nor a number word: 十四届, 第57号
     return left not in _OPENERS and right not in _CLOSERS
 
 
 def _break_cost(text: str, i: int) -> float:
     before, after = text[:i], text[i:]
     if any(before.endswith(t) for t in _BREAK_AFTER) or any(after.startswith(t) for t in _BREAK_BEFORE):
+        return 0.0
+    if _NUMBER_WORD.match(after):  # before 十四届 as before 第十四届
         return 0.0
     return _BAD_BREAK
 
@@ -54,7 +66,8 @@ def title_lines(title: str, max_chars: int = TITLE_MAX_CHARS) -> list[str]:
         return [title]
     n = math.ceil(total / max_chars)
     target = total / n
-    cuts = [i for i in range(1, len(title)) if _break_allowed(title, i)]
+    numbers = [m.span() for m in _NUMBER_WORD.finditer(title)]
+    cuts = [i for i in range(1, len(title)) if _break_allowed(title, i, numbers)]
     best: tuple[float, list[int]] | None = None
 
     def search(start: int, left: int, chosen: list[int], cost: float) -> None:

@@ -129,6 +129,20 @@ def test_fonts_and_sizes_by_role(docx_path):
     assert number.alignment == WD_ALIGN_PARAGRAPH.RIGHT
 
 
+def test_title_lines_do_not_split_a_number_word(figures, profile, tmp_path):
+    spec = tmp_path / "session.toml"
+    text = SPEC_2025.read_text(encoding="utf-8")
+    spec.write_text(
+        text.replace('session = "政协绿春县第十四届委员会第四次会议"', 'session = "政协绿春县十四届四次会议"')
+    )
+    doc = Document(str(write_docx(render_letter(load_spec(spec), figures, profile), tmp_path / "t.docx")))
+    title = para(doc, "绿春县民政局关于")
+    assert [r.text.lstrip("\n") for r in title.runs] == [
+        "绿春县民政局关于政协绿春县",
+        "十四届四次会议第57号提案的答复函",
+    ]
+
+
 def test_sender_and_date_on_the_right(docx_path):
     doc = Document(str(docx_path))
     sender = next(p for p in doc.paragraphs if p.text == "绿春县民政局")

@@ -341,6 +341,15 @@ def test_markup_blocks_and_run_on_headings():
             "绿春县民政局关于县十八届人大四次会议第1234号建议的答复函",
             ["绿春县民政局关于县十八届人大", "四次会议第1234号建议的答复函"],
         ),
+        # a session written without 第: the cut falls before 十四届, not inside it (十 / 四届)
+        (
+            "绿春县民政局关于政协绿春县十四届四次会议第57号提案的答复函",
+            ["绿春县民政局关于政协绿春县", "十四届四次会议第57号提案的答复函"],
+        ),
+        (
+            "绿春县民政局关于2025年政协绿春县十四届四次会议第57号提案的答复函",
+            ["绿春县民政局关于2025年政协绿春县", "十四届四次会议第57号提案的答复函"],
+        ),
     ],
 )
 def test_title_lines_are_balanced_and_never_split_a_number(title, lines):
