@@ -298,7 +298,11 @@ class _Writer:
         return self.doc
 
     def _title(self, b: Block) -> None:
-        """2号小标宋, centred, in balanced lines (one paragraph, a line break between lines)."""
+        """2号小标宋, centred, in balanced lines (one paragraph, a line break between lines).
+
+        Two blank lines above it (GB/T 9704-2012 7.3.1: 红色分隔线下空二行; 10.1 信函格式: 标题与其上最后一个
+        要素相距二行), one below it before the 主送 (7.3.2: 标题下空一行)."""
+        self.blank()
         self.blank()
         p = self.para(align=WD_ALIGN_PARAGRAPH.CENTER)
         # a 22 pt line would take two grid lines; it keeps the exact 579 pitch instead

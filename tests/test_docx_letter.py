@@ -143,6 +143,17 @@ def test_title_lines_do_not_split_a_number_word(figures, profile, tmp_path):
     ]
 
 
+def test_two_blank_lines_above_the_title_and_one_below(docx_path):
+    doc = Document(str(docx_path))
+    texts = [p.text for p in doc.paragraphs]
+    number, title = (
+        texts.index("绿民函〔2025〕83号"),
+        texts.index("绿春县民政局关于政协绿春县第十四届委员会\n第四次会议第57号提案的答复函"),
+    )
+    assert texts[number + 1 : title] == ["", ""]
+    assert texts[title + 1 : title + 3] == ["", "尊敬的施艳梅委员："]
+
+
 def test_sender_and_date_on_the_right(docx_path):
     doc = Document(str(docx_path))
     sender = next(p for p in doc.paragraphs if p.text == "绿春县民政局")
