@@ -370,14 +370,39 @@ class _Writer:
         self.run(p, b.text)
 
     def _cc(self, b: Block) -> None:
-        """版记: 抄送 in 4号仿宋, one character in on both sides, between two rules the width of the 版心."""
-        _border(self.blank(), "bottom")
-        p = self.para(left=SMALL_PT * 20, right=SMALL_PT * 20)
+        """版记: 抄送 in 4号仿宋 between two rules the width of the 版心, at the foot of the last page.
+
+        GB/T 9704-2012 7.4.1: the 版记 sits at the bottom of the last page, its lower rule on the 版心's
+        bottom edge. The 抄送 paragraph is a frame (``w:framePr``) anchored to the bottom of the margin box,
+        so it stays there whatever the length of the letter above, and it carries both rules as its top and
+        bottom borders. One paragraph, indented zero so that the borders span the 版心 (borders run from
+        indent to indent; LibreOffice also drops a frame made of paragraphs with different borders); the
+        text is one character in through its first-line indent.
+        """
+        p = self.para(first_line_chars=0)
+        p.paragraph_format.first_line_indent = Twips(SMALL_PT * 20)  # one 4号 character in
+        _frame(p)
+        _border(p, "top")
+        _border(p, "bottom")
         self.run(p, "抄送：" + b.text, FANGSONG, SMALL_PT, spacing=None)
-        rule = self.para()
-        _set_child(rule._p.get_or_add_pPr(), _PPR_SEQ, "w:snapToGrid", val="0")
-        _exact_lines(rule, 20)  # a hairline paragraph that only carries the lower rule
-        _border(rule, "top")
+
+
+def _frame(paragraph: Paragraph) -> None:
+    """The 版记's frame: the 版心's width, at the bottom of the margin box, no text beside it."""
+    _set_child(
+        paragraph._p.get_or_add_pPr(),
+        _PPR_SEQ,
+        "w:framePr",
+        w=str(TEXT_W),
+        hSpace="0",
+        vSpace="0",
+        wrap="notBeside",
+        hAnchor="margin",
+        vAnchor="margin",
+        xAlign="center",
+        yAlign="bottom",
+        hRule="auto",
+    )
 
 
 def _border(paragraph: Paragraph, side: str) -> None:

@@ -7,6 +7,7 @@ page numbers on every page and the three font families standing in for 仿宋, �
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -225,13 +226,29 @@ def test_optional_elements_and_draft_header(figures, profile, tmp_path):
     assert east_asia(number.runs[-1]) == "楷体_GB2312"  # the name in 楷体
     note = para(doc, "（联系人")
     assert note.text == "（联系人：王某某，联系电话：0873-4221234）"
-    above, cc, below = doc.paragraphs[-3:]
+    cc = doc.paragraphs[-1]
     assert cc.text == "抄送：县政协提案委员会、县人民政府督查室。"
     assert {r.font.size.pt for r in cc.runs} == {14}
-    assert (cc.paragraph_format.left_indent.twips, cc.paragraph_format.right_indent.twips) == (280, 280)
-    # the two rules of the 版记 span the 版心: a bottom border above, a top border below
-    assert above._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")) is not None
-    assert below._p.pPr.find(qn("w:pBdr")).find(qn("w:top")) is not None
+    _assert_cc_at_the_foot_of_the_page(cc)
+
+
+def _assert_cc_at_the_foot_of_the_page(cc) -> None:
+    """GB/T 9704 7.4.1: the 版记 at the bottom of the last page's 版心, between two rules as wide as the 版心."""
+    pf = cc.paragraph_format
+    # no indents, so the rules (its top and bottom borders) span the 版心; the text one 4号 character in
+    assert (pf.left_indent.twips, pf.right_indent.twips, pf.first_line_indent.twips) == (0, 0, 280)
+    borders = cc._p.pPr.find(qn("w:pBdr"))
+    for side in ("top", "bottom"):
+        rule = borders.find(qn(f"w:{side}"))
+        assert (rule.get(qn("w:val")), rule.get(qn("w:sz"))) == ("single", "8"), side  # 0.35 mm
+    frame = cc._p.pPr.find(qn("w:framePr"))
+    assert {k.split("}")[1]: v for k, v in frame.attrib.items()}.items() >= {
+        "w": "8845",
+        "hAnchor": "margin",
+        "vAnchor": "margin",
+        "yAlign": "bottom",
+        "wrap": "notBeside",
+    }.items()
 
 
 def _tool(name: str) -> str:
@@ -272,3 +289,28 @@ def test_libreoffice_renders_it_with_page_numbers_and_three_font_families(docx_p
     fonts = subprocess.run([pdffonts, str(pdf)], capture_output=True, text=True, check=True).stdout
     for family in ("NotoSerifCJK", "NotoSansCJK", "UKai"):  # 仿宋/小标宋, 黑体, 楷体 stand-ins
         assert family in fonts, fonts
+
+
+def test_libreoffice_puts_the_cc_block_at_the_foot_of_the_last_page(figures, profile, tmp_path):
+    soffice, pdftotext = _tool("soffice"), _tool("pdftotext")
+    letter = render_letter(load_spec(_spec_with_extras(tmp_path)), figures, profile)
+    docx = write_docx(letter, tmp_path / "cc.docx")
+    env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF)}
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf"]
+        + ["--outdir", str(tmp_path), str(docx)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=180,
+    )
+    bbox = subprocess.run(
+        [pdftotext, "-bbox", str(tmp_path / "cc.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = bbox.split("<page ")[1:]
+    last = pages[-1]
+    words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', last)
+    (y_min, y_max) = next((float(a), float(b)) for a, b, w in words if w.startswith("抄送"))
+    bottom = (16838 - 1984) / 20  # the 版心's bottom edge, in points from the top of the page
+    assert bottom - 29 < y_min < y_max < bottom  # on the last line of the 版心, not under the 附注
+    assert "联系人" in "".join(w for _, _, w in words)  # and on the same page as the 附注 above it
