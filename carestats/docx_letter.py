@@ -13,15 +13,18 @@ The fonts are named as the clerks' WPS/Word have them; another machine substitut
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Twips
 from docx.text.paragraph import Paragraph
 
+from carestats import __version__
 from carestats.letter import Block, Letter
 from carestats.letter_text import signature_indents, title_lines
 
@@ -44,6 +47,16 @@ TITLE_PT = 22  # 2号
 SMALL_PT = 14  # 4号: page numbers, 抄送
 BODY_SPACING = -5  # w:spacing in twips: −0.25 pt, so that 28 characters fill a 156 mm line
 CHAR = BODY_PT * 20  # one body character, in twips (for indents)
+
+# docProps/app.xml: the application that wrote the file (python-docx's template says “Microsoft Macintosh Word”).
+_APP_XML = (
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    f"<Application>carestats {__version__}</Application><DocSecurity>0</DocSecurity>"
+    "<ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+    "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+)
 
 # Child order inside w:pPr and w:rPr (ECMA-376); elements must be inserted in this order.
 _PPR_SEQ = (
@@ -218,17 +231,34 @@ class _Writer:
             _set_child(r._r.get_or_add_rPr(), _RPR_SEQ, "w:color", val="C00000")
 
     def _properties(self) -> None:
+        """Document properties from the letter; python-docx's template defaults (a 2013 date, “Microsoft
+        Macintosh Word”, Japanese as the East Asian language, a thumbnail of another document) replaced."""
         letter, cp = self.letter, self.doc.core_properties
         title = letter.first("title")
         cp.title = title.text if title else "答复函"
+        cp.identifier = letter.spec.doc_number
         cp.subject = letter.spec.proposal.title
-        cp.author = letter.spec.sender
+        cp.author = cp.last_modified_by = letter.spec.sender
+        cp.created = cp.modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        cp.revision = 1
         cp.category = f"办理结果类别 {letter.spec.result_class}"
         cp.keywords = "答复函"
         info = [b.text for b in letter.blocks if b.kind == "info"]
         cp.comments = "；".join(info)
         if letter.draft:
             cp.keywords = "答复函；草稿（未通过审核）"
+        settings = self.doc.settings.element
+        lang = settings.find(qn("w:themeFontLang"))
+        if lang is not None:
+            lang.set(qn("w:eastAsia"), "zh-CN")
+        for el in settings.findall(qn("w:savePreviewPicture")):
+            settings.remove(el)
+        package = self.doc.part.package
+        for rel in list(package.rels.values()):
+            if rel.reltype == RT.THUMBNAIL:
+                package.rels.pop(rel.rId)
+            elif rel.reltype == RT.EXTENDED_PROPERTIES:
+                rel.target_part._blob = _APP_XML.encode("utf-8")
 
     # ------------------------------------------------------------------ paragraphs
     def para(

@@ -6,10 +6,12 @@ page numbers on every page and the three font families standing in for 仿宋, �
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -209,6 +211,25 @@ def test_docx_holds_every_seed_figure(docx_path):
     props = Document(str(docx_path)).core_properties
     assert "索引号：lcxmzj/2026-00004" in props.comments
     assert props.author == "绿春县民政局"
+
+
+def test_properties_are_the_letter_s_not_python_docx_s_template(docx_path):
+    """No 2013 dates, no “Microsoft Macintosh Word”, no Japanese East Asian language, no stray thumbnail."""
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    doc = Document(str(docx_path))
+    props = doc.core_properties
+    assert props.title == "绿春县民政局关于政协绿春县第十四届委员会第四次会议第57号提案的答复函"
+    assert props.identifier == "绿民函〔2025〕83号"
+    assert props.author == props.last_modified_by == "绿春县民政局"
+    for when in (props.created, props.modified):
+        assert before < when.replace(tzinfo=dt.UTC) <= dt.datetime.now(dt.UTC)
+    lang = doc.settings.element.find(qn("w:themeFontLang"))
+    assert lang.get(qn("w:eastAsia")) == "zh-CN"
+    with zipfile.ZipFile(docx_path) as z:
+        app = z.read("docProps/app.xml").decode("utf-8")
+        names = z.namelist()
+    assert "<Application>carestats " in app and "Microsoft" not in app
+    assert not any("thumbnail" in n for n in names), names
 
 
 def test_optional_elements_and_draft_header(figures, profile, tmp_path):
