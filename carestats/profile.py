@@ -410,7 +410,8 @@ class _ProfileToml(TomlLines):
                 fix = (
                     f"请写单位名称 {named}(units.csv 第一列)"
                     if named
-                    else f'应为 "乡镇"(每个乡镇各报一份)或 units.csv 中的单位名称({"、".join(units)})'
+                    else f'应为 "乡镇"(每个乡镇各报一份)或 units.csv 中部门的名称'
+                    f"({'、'.join(u.name for u in units.values() if u.kind != '乡镇') or 'units.csv 中还没有部门'})"
                 )
                 raise self.error(
                     line, f"[[tables]] {table.id} 的 filer “{table.filer}”不是 units.csv 中的单位。{fix}"

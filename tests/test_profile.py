@@ -268,7 +268,7 @@ def test_a_township_that_does_not_file_the_townships_table_is_refused(tmp_path):
         (
             'filer = "县妇联"',
             'filer = "县老龄办"',
-            '的 filer “县老龄办”不是 units.csv 中的单位。应为 "乡镇"(每个乡镇各报一份)或 units.csv 中的单位名称(大兴镇、',
+            '的 filer “县老龄办”不是 units.csv 中的单位。应为 "乡镇"(每个乡镇各报一份)或 units.csv 中部门的名称(县民政局、县卫生健康局、县妇联、县教育局)',
         ),
         (
             'filer = "县妇联"',
