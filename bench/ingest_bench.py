@@ -137,6 +137,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     args = ap.parse_args()
+    try:
+        import openpyxl  # noqa: F401
+        import pandas  # noqa: F401  (the baseline runs in its own process; fail here, not after generating)
+    except ImportError as exc:
+        raise SystemExit(
+            f"the naive baseline needs pandas and openpyxl: pip install -e '.[test]' ({exc})"
+        ) from exc
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="carestats-bench-"))
     work.mkdir(parents=True, exist_ok=True)
