@@ -697,7 +697,11 @@ def _sparse_sheet(path: Path, z: _ZipSheet, strings: list[str]) -> Sheet:
     return Sheet(name=z.name, rows=rows, row_numbers=row_numbers, merged=merged)
 
 
-_UNCACHED = re.compile(rb'<(?:\w+:)?c\b([^>]*?)\br="([A-Z]{1,3}[0-9]{1,7})"([^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+# a cell element with content; an empty self-closing <c r="D15" s="2"/> is never one (else its match would run on
+# into the next cell's formula and name the wrong cell)
+_UNCACHED = re.compile(
+    rb'<(?:\w+:)?c\b([^>]*?)\br="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</(?:\w+:)?c>', re.S
+)
 _F = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
 

@@ -15,6 +15,7 @@ from tests.workbooks import (
     TOWNSHIPS,
     expected_2025,
     headings_in_name_column,
+    rewrite_cells,
     table_copied_below,
     write_table1,
     write_table2,
@@ -503,6 +504,24 @@ def test_formula_without_cached_value_is_a_located_problem(store, profile, tmp_p
     assert (p.cell, p.code, p.problem) == ("E15", "A10", "formula-no-cache")
     v = values_of(store)[("三猛乡", "A10")]
     assert v.value is None and v.raw == "=14+14"
+
+
+def test_formula_without_cached_value_after_a_styled_empty_cell(store, profile, tmp_path):
+    """A bordered 计量单位 cell left empty, as Excel writes it (<c r="D15" s="1"/>): the formula is still E15's."""
+    from openpyxl.styles import Border, Side
+
+    def formula(ws):
+        for row in ws.iter_rows():
+            if row[1].value == "A10":
+                row[3].value = None
+                row[3].border = Border(left=Side(style="thin"))  # a style of its own: s="1"
+                row[4].value = "=14+14"
+
+    path = write_table1(tmp_path / "三猛乡.xlsx", "三猛乡", edit=formula)
+    rewrite_cells(path, {"D15": '<c r="D15" s="1"/>'})
+    r = ingest_one(store, profile, path)
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem) == ("E15", "A10", "formula-no-cache")
 
 
 def test_approximate_and_blank_values_are_stored_as_text_with_problems(store, profile, tmp_path):
@@ -1150,6 +1169,8 @@ def test_workbook_parts_of_one_template_are_parsed_once_and_a_bad_one_is_refused
         (b'<x:c r="E5"><x:f>SUM(E6:E9)</x:f></x:c>', {"E5": "SUM(E6:E9)"}),  # a namespace prefix
         (b'<c r="E5"><f t="shared" si="0"/></c>', {"E5": ""}),
         (b'<c r="E5"><f>1+1</f><v>2</v></c>', {}),  # with its result: calamine shows the result
+        # a styled empty cell before it (a bordered 计量单位 cell left empty) keeps its own address
+        (b'<c r="D5" s="2"/><c r="E5"><f>1+1</f></c>', {"E5": "1+1"}),
         (b'<sheetFormatPr defaultRowHeight="15"/><c r="E5"><v>2</v></c>', {}),
     ],
 )

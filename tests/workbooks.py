@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -250,6 +252,25 @@ def write_wide_table1(
     if total:
         ws.append(["合计", None, *[total[c] for c in codes]])
     wb.save(path)
+    return path
+
+
+def rewrite_cells(path: Path, cells: dict[str, str], member: str = "xl/worksheets/sheet1.xml") -> Path:
+    """Replace cell elements in an openpyxl-written workbook with XML as another writer saves it (Excel's
+    ``<c r="D15" s="1"/>`` for a styled empty cell, ``t="str"`` and ``<v/>`` for a formula computed to empty
+    text), which openpyxl cannot write. Each cell must exist in the sheet."""
+    data = {}
+    with zipfile.ZipFile(path) as zin:
+        items = zin.infolist()
+        data = {i.filename: zin.read(i.filename) for i in items}
+    xml = data[member].decode("utf-8")
+    for ref, element in cells.items():
+        xml, n = re.subn(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', lambda _m, e=element: e, xml, count=1)
+        assert n == 1, f"no cell {ref} in {member}"
+    data[member] = xml.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in items:
+            zout.writestr(item, data[item.filename])
     return path
 
 
