@@ -18,9 +18,11 @@ from carestats.layout import LayoutError, Record, SheetReturn, header_hint, is_i
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
 from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
-from carestats.values import BLANK, PROBLEM_TITLES, decimal_text
+from carestats.values import BLANK, FORMULA_EMPTY, PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
+# value cells that hold no figure typed by anyone: a return made only of them is a blank form sent by mistake
+_NOTHING_FILLED = (BLANK, FORMULA_EMPTY)
 
 
 @dataclass(slots=True)
@@ -143,11 +145,13 @@ def prepare_file(
                 code="several-returns",
             )
         ret = found[0]
-        if not blank_form and ret.records and all(r[3][2] == BLANK for r in ret.records):
+        if not blank_form and ret.records and all(r[3][2] in _NOTHING_FILLED for r in ret.records):
             # a blank form sent by mistake: stored, it would hold the unit's place and refuse the real return
+            formulas = sum(r[3][2] == FORMULA_EMPTY for r in ret.records)
+            of_them = f",其中 {formulas} 个是计算结果为空白的公式" if formulas else ""
             raise LayoutError(
-                f"{path.name}:这是一份没有填写的空白报表(工作表“{ret.sheet}”的 {len(ret.records)} 个数值单元格都是空的),"
-                "文件未汇入。请确认是否发错了文件;填好后重新报送",
+                f"{path.name}:这是一份没有填写的空白报表(工作表“{ret.sheet}”的 {len(ret.records)} 个数值单元格都是空的"
+                f"{of_them}),文件未汇入。请确认是否发错了文件;填好后重新报送",
                 code="blank-return",
             )
         return Prepared(

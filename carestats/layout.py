@@ -798,15 +798,18 @@ def _parse_cell(
     sheet: Sheet, cell: object, addr: str, blank: bool, ind: Indicator, unit_text: str | None
 ) -> Parsed:
     """Parse a value cell; only an empty one is looked up in the sheet's XML, because calamine shows
-    formulas saved without a result and error cells as empty."""
+    formulas saved without a result, formulas computed to empty text and error cells as empty."""
     if ind.kind == "rate" and type(cell) is float and addr in sheet.percent_cells:
         cell = format((Decimal(raw_text(cell)) * 100).normalize(), "f") + "%"  # 0.9858 shown as 98.58%
+    if not blank:
+        return parse_value(cell, ind, unit_text)
     return parse_value(
         cell,
         ind,
         unit_text,
-        formula=sheet.formula_cells.get(addr) if blank else None,
-        error=sheet.error_cells.get(addr) if blank else None,
+        formula=sheet.formula_cells.get(addr),
+        error=sheet.error_cells.get(addr),
+        empty_formula=sheet.empty_text_formulas.get(addr),
     )
 
 

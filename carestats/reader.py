@@ -69,7 +69,8 @@ class Sheet:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # absolute r0, c0, r1, c1
     visible: bool = True
     xml: bytes | None = field(default=None, repr=False)  # an .xlsx sheet's XML, scanned only when asked
-    _uncached: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
+    very_hidden: bool = False  # state="veryHidden": WPS/Excel's 取消隐藏 list does not show it
+    _uncached: tuple[dict[str, str], dict[str, str], dict[str, str]] | None = field(default=None, repr=False)
     package: tuple[Path, Any] | None = field(
         default=None, repr=False
     )  # (file, .xlsx package): styles on demand
@@ -99,10 +100,16 @@ class Sheet:
         """A1 → #DIV/0! … (calamine shows error cells empty)."""
         return self._scan()[1]
 
-    def _scan(self) -> tuple[dict[str, str], dict[str, str]]:
+    @property
+    def empty_text_formulas(self) -> dict[str, str]:
+        """A1 → formula text, for formulas whose saved result is empty text (=IF(B5="","",B5)): saving the file
+        again gives the same blank, unlike a formula saved without a result."""
+        return self._scan()[2]
+
+    def _scan(self) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
         # on demand: only an empty value cell asks, so a fully filled return never pays for the scan
         if self._uncached is None:
-            self._uncached = _scan_uncached(self.xml) if self.xml else ({}, {})
+            self._uncached = _scan_uncached(self.xml) if self.xml else ({}, {}, {})
         return self._uncached
 
     @property
@@ -596,7 +603,8 @@ def _read_calamine(
         metas = wb.sheets_metadata
         for meta in metas:
             name = meta.name
-            visible = "Visible" in str(meta.visible) and "Hidden" not in str(meta.visible)
+            state = str(meta.visible)
+            visible = "Visible" in state and "Hidden" not in state
             z = by_name.get(name)
             if z is not None and name in sparse:
                 assert package is not None  # sparse sheets are only found in a zip package
@@ -613,6 +621,7 @@ def _read_calamine(
                     merged = []
                 sheet = Sheet(name=name, rows=rows, row_numbers=list(range(len(rows))), merged=merged)
             sheet.visible = visible
+            sheet.very_hidden = "VeryHidden" in state
             if z is not None:
                 sheet.xml = z.xml
                 sheet.package = (path, package)
@@ -703,7 +712,8 @@ _UNCACHED = re.compile(
     rb'<(?:\w+:)?c\b([^>]*?)\br="([A-Z]{1,3}[0-9]{1,7})"([^>]*)(?<!/)>(.*?)</(?:\w+:)?c>', re.S
 )
 _F = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
-_V = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+# <v>28</v>, <v></v> (LibreOffice, openpyxl) or <v/> (Excel: an empty text result); group 1 is None for <v/>
+_V = re.compile(rb"<(?:\w+:)?v(?:\s*/>|>(.*?)</(?:\w+:)?v>)", re.S)
 
 
 def _may_hold_formulas(xml: bytes) -> bool:
@@ -717,22 +727,34 @@ def _may_hold_formulas(xml: bytes) -> bool:
     return False
 
 
-def _scan_uncached(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
-    """Formulas without a cached value and error cells: (A1 → formula text, A1 → error value)."""
+def _scan_uncached(xml: bytes) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Cells calamine shows empty that are not: (A1 → formula text for formulas without a cached value,
+    A1 → error value, A1 → formula text for formulas whose cached value is empty text).
+
+    A formula cell of type ``t="str"`` with an empty ``<v>`` was computed to "" (Excel writes ``<v/>``,
+    LibreOffice ``<v></v>``); an empty or missing ``<v>`` on any other type is no result at all (openpyxl
+    and other generators write ``<v></v>`` or nothing)."""
     formulas: dict[str, str] = {}
     errors: dict[str, str] = {}
+    empty_text: dict[str, str] = {}
     if not _may_hold_formulas(xml) and b't="e"' not in xml:
-        return formulas, errors
+        return formulas, errors, empty_text
     for m in _UNCACHED.finditer(xml):
         attrs, ref, body = m.group(1) + m.group(3), m.group(2).decode(), m.group(4)
         v = _V.search(body)
-        if b't="e"' in attrs and v is not None:
-            errors[ref] = v.group(1).decode("utf-8", "replace")
+        cached = None if v is None else (v.group(1) or b"")
+        if b't="e"' in attrs and cached:
+            errors[ref] = cached.decode("utf-8", "replace")
             continue
         f = _F.search(body)
-        if f is not None and (v is None or not v.group(1).strip()):
-            formulas[ref] = _xml_unescape((f.group(1) or b"").decode("utf-8", "replace"))
-    return formulas, errors
+        if f is None or (cached is not None and cached.strip()):
+            continue
+        text = _xml_unescape((f.group(1) or b"").decode("utf-8", "replace"))
+        if cached is not None and b't="str"' in attrs:
+            empty_text[ref] = text
+        else:
+            formulas[ref] = text
+    return formulas, errors, empty_text
 
 
 def _calamine_error(path: Path, exc: Exception) -> ReadError:

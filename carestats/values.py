@@ -20,6 +20,9 @@ BLANK = "blank"
 APPROXIMATE = "approximate"
 PLACEHOLDER = "placeholder"
 FORMULA_NO_CACHE = "formula-no-cache"
+FORMULA_EMPTY = (
+    "formula-empty"  # a formula computed to empty text (=IF(B5="","",B5)): saving again will not help
+)
 ERROR_VALUE = "error-value"
 NOT_A_NUMBER = "not-a-number"
 UNIT_MISMATCH = "unit-mismatch"
@@ -29,6 +32,7 @@ PROBLEM_TITLES = {
     APPROXIMATE: "估计数",
     PLACEHOLDER: "占位符",
     FORMULA_NO_CACHE: "公式没有计算结果",
+    FORMULA_EMPTY: "公式结果为空",
     ERROR_VALUE: "公式错误值",
     NOT_A_NUMBER: "不是数字",
     UNIT_MISMATCH: "计量单位不符",
@@ -114,15 +118,27 @@ def parse_value(
     formula: str | None = None,
     error: str | None = None,
     scaled: tuple[Decimal, str | None] | None = None,
+    empty_formula: str | None = None,
 ) -> Parsed:
     """Parse one value cell for ``ind``. ``unit_text`` is the row's 计量单位 or the column header's unit;
-    ``scaled`` is ``unit_scale(unit_text, ind)`` when the caller knows it already (a template's plan does)."""
+    ``scaled`` is ``unit_scale(unit_text, ind)`` when the caller knows it already (a template's plan does).
+    ``formula`` is a formula saved without its result, ``empty_formula`` one whose saved result is empty text:
+    the cell looks blank either way, but only the first is mended by opening and saving the file."""
     if formula is not None:
         return Parsed(
             None,
             f"={formula}",
             FORMULA_NO_CACHE,
             f"公式“={formula}”没有保存计算结果;请用 WPS 或 Excel 打开该文件并保存后重新报送",
+        )
+    if empty_formula is not None:
+        shown = f"公式“={empty_formula}”" if empty_formula else "公式"  # a shared formula's copy has no text
+        return Parsed(
+            None,
+            f"={empty_formula}",
+            FORMULA_EMPTY,
+            f"{shown}的计算结果是空白(空文本),不是数字,重新保存也不会变;"
+            "这一格必须是本年的数(无数据的填 0):请改正公式或直接填写数字后重新报送",
         )
     if error is not None:
         return Parsed(None, error, ERROR_VALUE, f"单元格是错误值 {error};请改正公式或填写准确数")

@@ -391,6 +391,17 @@ def test_a_blank_form_is_refused_and_does_not_hold_the_units_place(store, profil
     assert r.status == STORED and len(r.problems) == len(codes) - 1
 
 
+def test_a_blank_form_whose_cells_are_formulas_computed_to_empty_text_is_refused(store, profile, tmp_path):
+    codes = [i.code for i in profile.table_indicators("表一")]
+    path = write_table1(
+        tmp_path / "大兴镇2025年一老一小统计表.xlsx", values={**dict.fromkeys(codes), "A10": "=0"}
+    )
+    rewrite_cells(path, {"E15": EMPTY_TEXT_FORMULA["excel"]})
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "blank-return")
+    assert f"{len(codes)} 个数值单元格都是空的,其中 1 个是计算结果为空白的公式" in r.message
+
+
 def test_a_hidden_value_column_is_not_read(store, profile, tmp_path):
     def hide(ws) -> None:
         ws.insert_cols(6)
@@ -522,6 +533,34 @@ def test_formula_without_cached_value_after_a_styled_empty_cell(store, profile, 
     r = ingest_one(store, profile, path)
     [p] = r.problems
     assert (p.cell, p.code, p.problem) == ("E15", "A10", "formula-no-cache")
+
+
+# A formula computed to empty text, as Excel (<v/>) and LibreOffice (<v></v>) save it: t="str", the result "".
+EMPTY_TEXT_FORMULA = {
+    "excel": '<c r="E15" t="str"><f>IF(G15="","",G15)</f><v/></c>',
+    "libreoffice": '<c r="E15" s="0" t="str"><f aca="false">IF(G15=&quot;&quot;,&quot;&quot;,G15)</f><v></v></c>',
+}
+
+
+@pytest.mark.parametrize("writer", sorted(EMPTY_TEXT_FORMULA))
+def test_formula_computed_to_empty_text_is_told_apart_from_one_without_a_result(
+    store, profile, tmp_path, writer
+):
+    def formula(ws):
+        for row in ws.iter_rows():
+            if row[1].value == "A10":
+                row[4].value = "=0"  # a placeholder that rewrite_cells replaces
+
+    path = write_table1(tmp_path / "三猛乡.xlsx", "三猛乡", edit=formula)
+    rewrite_cells(path, {"E15": EMPTY_TEXT_FORMULA[writer]})
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED  # lands, so that check shows it with the other problems
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem) == ("E15", "A10", "formula-empty")
+    assert '=IF(G15="","",G15)' in p.detail and "空白" in p.detail and "填 0" in p.detail
+    assert "打开该文件并保存" not in p.detail  # saving again gives the same blank
+    v = values_of(store)[("三猛乡", "A10")]
+    assert v.value is None and v.raw == '=IF(G15="","",G15)'  # never 0, never skipped
 
 
 def test_approximate_and_blank_values_are_stored_as_text_with_problems(store, profile, tmp_path):
@@ -1172,9 +1211,25 @@ def test_workbook_parts_of_one_template_are_parsed_once_and_a_bad_one_is_refused
         # a styled empty cell before it (a bordered 计量单位 cell left empty) keeps its own address
         (b'<c r="D5" s="2"/><c r="E5"><f>1+1</f></c>', {"E5": "1+1"}),
         (b'<sheetFormatPr defaultRowHeight="15"/><c r="E5"><v>2</v></c>', {}),
+        (b'<c r="E5"><f>1+1</f><v></v></c>', {"E5": "1+1"}),  # openpyxl: no result, whatever <v> says
+        (b'<c r="E5" t="str"><f>A1</f><v>x</v></c>', {}),  # a text result
     ],
 )
 def test_formulas_saved_without_a_result_are_found_in_the_sheet_xml(xml, formulas):
     from carestats.reader import _scan_uncached
 
-    assert _scan_uncached(xml) == (formulas, {})
+    assert _scan_uncached(xml) == (formulas, {}, {})
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b'<c r="E5" t="str"><f>IF(A5="","",A5)</f><v/></c>',  # Excel
+        b'<c r="E5" s="0" t="str"><f aca="false">IF(A5=&quot;&quot;,&quot;&quot;,A5)</f><v></v></c>',  # LibreOffice
+        b'<x:c r="E5" t="str"><x:f>IF(A5="","",A5)</x:f><x:v /></x:c>',
+    ],
+)
+def test_formulas_computed_to_empty_text_are_told_apart(xml):
+    from carestats.reader import _scan_uncached
+
+    assert _scan_uncached(xml) == ({}, {}, {"E5": 'IF(A5="","",A5)'})

@@ -81,6 +81,12 @@ def test_formula_without_cached_value(ind):
     assert "WPS" in parsed.detail and "=14+14" in parsed.detail
 
 
+def test_formula_computed_to_empty_text(ind):
+    parsed = V.parse_value("", ind["A10"], "人次", empty_formula='IF(G15="","",G15)')
+    assert (parsed.value, parsed.raw, parsed.problem) == (None, '=IF(G15="","",G15)', V.FORMULA_EMPTY)
+    assert "空白" in parsed.detail and "填 0" in parsed.detail and "保存后" not in parsed.detail
+
+
 def test_unit_cell_disagreeing_with_indicator(ind):
     parsed = V.parse_value(12, ind["A01"], "元")
     assert parsed.problem == V.UNIT_MISMATCH
