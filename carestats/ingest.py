@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carestats.errors import CarestatsError, os_reason
-from carestats.layout import LayoutError, Record, SheetReturn, header_hint, is_instruction_sheet, read_sheet
+from carestats.layout import (
+    LayoutError,
+    Record,
+    SheetReturn,
+    elsewhere_note,
+    header_hint,
+    is_instruction_sheet,
+    read_sheet,
+)
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
 from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
@@ -149,9 +157,15 @@ def prepare_file(
             # a blank form sent by mistake: stored, it would hold the unit's place and refuse the real return
             formulas = sum(r[3][2] == FORMULA_EMPTY for r in ret.records)
             of_them = f",其中 {formulas} 个是计算结果为空白的公式" if formulas else ""
+            # this year's figures typed into the 上年数 or 备注 column leave the value column empty
+            moved = (
+                f"但 {elsewhere_note(ret.elsewhere)},请确认是否把本年数填错了列;改正后重新报送"
+                if ret.elsewhere
+                else "请确认是否发错了文件;填好后重新报送"
+            )
             raise LayoutError(
                 f"{path.name}:这是一份没有填写的空白报表(工作表“{ret.sheet}”的 {len(ret.records)} 个数值单元格都是空的"
-                f"{of_them}),文件未汇入。请确认是否发错了文件;填好后重新报送",
+                f"{of_them}),文件未汇入。{moved}",
                 code="blank-return",
             )
         return Prepared(

@@ -19,8 +19,8 @@ from typing import NamedTuple
 from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
 from carestats.reader import Sheet, col_letter
-from carestats.text import MEASURE_UNITS, name_key, split_unit, squash, strip_qizhong
-from carestats.values import UNIT_MISMATCH, Parsed, parse_value, raw_text, unit_scale
+from carestats.text import MEASURE_UNITS, name_key, nfkc, split_unit, squash, strip_qizhong
+from carestats.values import BLANK, UNIT_MISMATCH, Parsed, parse_value, raw_text, unit_scale
 
 NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
 CODE_HEADERS = {"指标代码", "代码", "指标编码", "编码", "编号"}
@@ -115,6 +115,8 @@ class SheetReturn:
     year: int
     layout: str  # rows | units
     records: list[Record] = field(default_factory=list)
+    # (cell, its column's header) of figures beside blank value cells, in other columns (上年数, 备注 …)
+    elsewhere: list[tuple[str, str]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -532,6 +534,13 @@ def _read_rows_layout(
         cols = (col["code"], col["name"], col["unit"], vcol)
         read = _scan_rows(grid, hrow, cols, key, profile, file_name, meta.money_unit)
     found, end = read
+    elsewhere: list[tuple[str, str]] = []
+    for f in found:  # tuples of four: cheap on a filled return, where no cell is blank
+        if f[2].problem == BLANK:
+            found, elsewhere = _figures_elsewhere(
+                sheet, found, headers, (col["code"], col["name"], col["unit"]), vcol
+            )
+            break
     if end < grid.n:
         _nothing_below(grid, end, profile, file_name, _indicator_row(grid, profile, col["code"], col["name"]))
     table = _table_for([c for c, *_ in found], meta, profile, file_name)
@@ -551,7 +560,70 @@ def _read_rows_layout(
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=True)
     _files_table(profile, filer, table, file_name)
     records = [Record(filer, code, "value", parsed, sheet.name, addr) for code, _i, parsed, addr in found]
-    return SheetReturn(sheet.name, table, filer, year, "rows", records)
+    return SheetReturn(sheet.name, table, filer, year, "rows", records, elsewhere)
+
+
+def _figures_elsewhere(
+    sheet: Sheet,
+    found: list[tuple[str, int, Parsed, str]],
+    headers: list[str],
+    label_cols: tuple[int | None, ...],
+    vcol: int,
+) -> tuple[list[tuple[str, int, Parsed, str]], list[tuple[str, str]]]:
+    """A blank value cell whose row has a figure in another column right of the labels (上年数, 备注 …): this
+    year's figure typed into the wrong column, which the blank's message names so that the clerk can move it.
+    Only asked when a value cell is blank. Returns the rows with those messages, and the cells with a figure."""
+    labels = [c for c in label_cols if c is not None]
+    first = min(labels, default=-1)
+    skip = {vcol, *labels} | sheet.hidden_columns  # a hidden column's figure is not what the clerk sees
+    vletter = col_letter(vcol)
+    out: list[tuple[str, int, Parsed, str]] = []
+    cells: list[tuple[str, str]] = []
+    for code, i, parsed, addr in found:
+        if parsed.problem == BLANK:
+            row = sheet.rows[i]
+            notes = []
+            for j in range(first + 1, len(row)):
+                header = headers[j] if j < len(headers) else ""
+                if j in skip or header == "序号" or (shown := _figure_text(row[j])) is None:
+                    continue
+                where = sheet.addr(i, j)
+                cells.append((where, header))
+                notes.append(f"{where}(“{header}”列)有数字 {shown}" if header else f"{where} 有数字 {shown}")
+            if notes:
+                parsed = parsed._replace(
+                    detail=f"{parsed.detail};同一行的 {'、'.join(notes)},请确认是否填错了列(本年数应填在 {vletter} 列)"
+                )
+        out.append((code, i, parsed, addr))
+    return out, cells
+
+
+def _figure_text(cell: object) -> str | None:
+    """The cell as the clerk typed it when it is a number (5680, “5,680”, “5680人”), else None."""
+    t = type(cell)
+    if t is int or t is float:
+        return raw_text(cell)
+    if t is str and (text := cell.strip()):  # type: ignore[union-attr]
+        compact = re.sub(r"[\s,]", "", nfkc(text))
+        m = _FIGURE.match(compact)
+        return text if m else None
+    return None
+
+
+# a number, alone or with a unit word after it: what a figure typed into the wrong column looks like
+_FIGURE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(万元|人次|场次|元|人|%|个|所|张|次|份|家|名|户)?$")
+
+
+def elsewhere_note(cells: list[tuple[str, str]]) -> str:
+    """For a return refused as blank: which columns hold figures, by column (“D 列(“上年数”)有 12 个数字”)."""
+    by_col: dict[str, tuple[str, int]] = {}
+    for cell, header in cells:
+        letters = cell.rstrip("0123456789")
+        _h, n = by_col.get(letters, (header, 0))
+        by_col[letters] = (header, n + 1)
+    return "、".join(
+        f"{c} 列(“{h}”)有 {n} 个数字" if h else f"{c} 列有 {n} 个数字" for c, (h, n) in by_col.items()
+    )
 
 
 # The rows of a return as one template lays them out, learnt from one return and followed by the next ones

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from carestats.figures import compute_figures
-from carestats.ingest import REFUSED, STORED, UNCHANGED, exit_code, ingest_paths
+from carestats.ingest import REFUSED, STORED, UNCHANGED, exit_code, ingest_paths, prepare_file
 from carestats.reader import open_book
 from tests.workbooks import (
     EXAMPLES,
@@ -400,6 +400,51 @@ def test_a_blank_form_whose_cells_are_formulas_computed_to_empty_text_is_refused
     r = ingest_one(store, profile, path)
     assert (r.status, r.code) == (REFUSED, "blank-return")
     assert f"{len(codes)} 个数值单元格都是空的,其中 1 个是计算结果为空白的公式" in r.message
+
+
+def test_a_figure_typed_into_the_last_year_column_is_named_in_the_blank_message(store, profile, tmp_path):
+    """This year's A01 typed under 上年数 (E6) and 2025年 (F6) left empty: the blank's message names E6."""
+    values = {**expected_unit_values("大兴镇"), "A01": None}
+    edit = year_columns("上年数", last_year={"A01": 5680})
+    path = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", values=values, edit=edit)
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED  # lands: check lists the blank with the others
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem) == ("F6", "A01", "blank")
+    assert "E6(“上年数”列)有数字 5680,请确认是否填错了列(本年数应填在 F 列)" in p.detail
+    assert values_of(store)[("大兴镇", "A01")].value is None  # never taken from the other column
+    # the next return of the template is read by its plan: the same message
+    again = prepare_file(path, profile)
+    assert [v[6] for v in again.values if v[1] == "A01"] == [p.detail]
+
+
+def test_a_figure_typed_into_the_remarks_column_is_named_in_the_blank_message(store, profile, tmp_path):
+    def remark(ws):
+        for row in ws.iter_rows():
+            if row[1].value == "A05":
+                row[5].value = "1135人"  # 备注 (F), with 2025年 (E) left empty
+
+    values = {**expected_unit_values("大兴镇"), "A05": None}
+    path = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", values=values, edit=remark)
+    [p] = ingest_one(store, profile, path).problems
+    assert (p.cell, p.problem) == ("E10", "blank")
+    assert "F10(“备注”列)有数字 1135人,请确认是否填错了列(本年数应填在 E 列)" in p.detail
+    assert "A10" not in p.detail and "B10" not in p.detail  # 序号 and 指标代码 are no figures
+
+
+def test_a_blank_value_with_nothing_beside_it_says_only_that_it_is_blank(store, profile, tmp_path):
+    values = {**expected_unit_values("大兴镇"), "A01": None}
+    [p] = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", values=values)).problems
+    assert p.detail == "单元格为空;无数据的应填 0,不得留空"
+
+
+def test_a_return_typed_entirely_into_the_last_year_column_says_so(store, profile, tmp_path):
+    codes = [i.code for i in profile.table_indicators("表一")]
+    edit = year_columns("上年数", last_year=expected_unit_values("大兴镇"))
+    path = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", values=dict.fromkeys(codes), edit=edit)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "blank-return")
+    assert f"但 E 列(“上年数”)有 {len(codes)} 个数字,请确认是否把本年数填错了列" in r.message
 
 
 def test_a_hidden_value_column_is_not_read(store, profile, tmp_path):
