@@ -19,12 +19,13 @@ from carestats.layout import (
     Record,
     SheetReturn,
     elsewhere_note,
+    has_return_header,
     header_hint,
     is_instruction_sheet,
     read_sheet,
 )
 from carestats.profile import Profile
-from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, iter_files, open_book
+from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, Sheet, iter_files, open_book
 from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
 from carestats.values import BLANK, FORMULA_EMPTY, PROBLEM_TITLES, decimal_text
 
@@ -112,22 +113,18 @@ def prepare_file(
     A return with no figure at all is refused, unless ``blank_form`` (``carestats form`` reading what it wrote)."""
     try:
         book = open_book(path, limits_from(profile))
-        sheets = [s for s in book.sheets if s.visible and not is_instruction_sheet(s)]
-        found: list[SheetReturn] = []
-        other_years: list[LayoutError] = []
-        for sheet in sheets:
-            try:
-                ret = read_sheet(sheet, profile, path.name, year)
-            except LayoutError as exc:
-                if exc.code != "other-year":
-                    raise
-                other_years.append(exc)  # another year's return kept in the workbook: not this --year's
-                continue
-            if ret is not None:
-                found.append(ret)
+        shown = [s for s in book.sheets if s.visible]
+        sheets = [s for s in shown if not is_instruction_sheet(s)]
+        found, other_years = _read_sheets(sheets, profile, path.name, year)
+        if not found and not other_years:
+            # a return sheet renamed 说明, 目录(2) …: the sheets named like instructions are read only when no
+            # other sheet holds a return, so a real 填报说明 never competes with the return beside it
+            named = [s for s in shown if is_instruction_sheet(s)]
+            found, other_years = _read_sheets(named, profile, path.name, year)
         if not found and other_years:
             raise other_years[0]
         if not found:
+            _refuse_hidden(book.sheets, profile, path.name)
             example = year or profile.year
             hints = [h for s in sheets if (h := header_hint(s, example))]
             if hints:
@@ -190,6 +187,47 @@ def prepare_file(
             code="os",
             trace=traceback.format_exc(),
         )
+
+
+def _read_sheets(
+    sheets: list[Sheet], profile: Profile, file_name: str, year: int | None
+) -> tuple[list[SheetReturn], list[LayoutError]]:
+    """The returns the sheets hold, and the refusals of returns of another year than ``year``."""
+    found: list[SheetReturn] = []
+    other_years: list[LayoutError] = []
+    for sheet in sheets:
+        try:
+            ret = read_sheet(sheet, profile, file_name, year)
+        except LayoutError as exc:
+            if exc.code != "other-year":
+                raise
+            other_years.append(exc)  # another year's return kept in the workbook: not this --year's
+            continue
+        if ret is not None:
+            found.append(ret)
+    return found, other_years
+
+
+def _refuse_hidden(sheets: list[Sheet], profile: Profile, file_name: str) -> None:
+    """A workbook whose only return is on a hidden sheet: hidden sheets are never read (an old copy, a draft),
+    so say which one it is and how to show it, rather than that the file holds no return."""
+    hidden = [s for s in sheets if not s.visible and has_return_header(s, profile)]
+    if not hidden:
+        return
+    names = "、".join(f"“{s.name}”" + ("(深度隐藏)" if s.very_hidden else "") for s in hidden)
+    how = []
+    if plain := "、".join(f"“{s.name}”" for s in hidden if not s.very_hidden):
+        how.append(f"在 WPS/Excel 中右键任一工作表标签→“取消隐藏”→选中{plain}→确定")
+    if very := "、".join(f"“{s.name}”" for s in hidden if s.very_hidden):
+        how.append(
+            f"在 Excel 中按 Alt+F11 打开 VBA 编辑器,在左侧选中{very},把属性窗口中的 Visible 改为“-1 - xlSheetVisible”"
+            "(深度隐藏的工作表在“取消隐藏”的列表里看不到;WPS 没有 VBA 时,可把报表复制到一个显示的工作表中)"
+        )
+    raise LayoutError(
+        f"{file_name}:报表在隐藏的工作表{names}中,隐藏的工作表不会汇入(可能是旧表或草稿)。"
+        f"若它就是要报送的报表,请{';'.join(how)},保存后重新汇入",
+        code="hidden-sheet",
+    )
 
 
 def _new_values(records: list[Record]) -> list[tuple]:

@@ -210,6 +210,11 @@ def is_instruction_sheet(sheet: Sheet) -> bool:
     return any(name.startswith(k) for k in INSTRUCTION_SHEETS)
 
 
+def has_return_header(sheet: Sheet, profile: Profile) -> bool:
+    """Whether the sheet holds a table header a return has (for a hidden sheet, which is never read)."""
+    return _find_header(_Grid(sheet), profile) is not None
+
+
 def read_sheet(sheet: Sheet, profile: Profile, file_name: str, year_opt: int | None) -> SheetReturn | None:
     """The return a sheet holds, or None when the sheet holds no recognisable table header."""
     grid = _Grid(sheet)

@@ -145,6 +145,16 @@ def test_empty_workbook_and_meeting_notes_are_errors_named_or_in_a_folder(db, tm
     assert snapshot(db) == before
 
 
+def test_a_return_on_a_hidden_sheet_is_refused_saying_how_to_show_it(db, tmp_path):
+    def hide(ws):
+        ws.parent.create_sheet("Sheet1")
+        ws.sheet_state = "hidden"
+
+    path = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", edit=hide)
+    err = assert_refused(db, path, "隐藏的工作表“统计表”", "取消隐藏")
+    assert "没有找到可识别的报表" not in err
+
+
 # ------------------------------------------------------------------ 5. formula without cached value
 def test_formula_without_cached_value_names_the_cell(tmp_path):
     def formula(ws):

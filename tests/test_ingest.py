@@ -1049,6 +1049,33 @@ def test_hidden_copy_sheet_is_ignored_but_two_visible_returns_are_refused(store,
     assert r.status == REFUSED and "统计表 (2)" in r.message
 
 
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_return_on_a_hidden_sheet_says_which_sheet_and_how_to_show_it(store, profile, tmp_path, state):
+    def hide(ws):
+        ws.parent.create_sheet("Sheet2")  # the sheet left showing: empty
+        ws.sheet_state = state
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", edit=hide))
+    assert (r.status, r.code) == (REFUSED, "hidden-sheet")
+    assert "报表在隐藏的工作表“统计表”" in r.message and "没有找到可识别的报表" not in r.message
+    if state == "hidden":
+        assert "右键任一工作表标签→“取消隐藏”→选中“统计表”→确定" in r.message
+    else:  # not in the 取消隐藏 list: only the sheet's Visible property shows it
+        assert "“统计表”(深度隐藏)" in r.message and "Alt+F11" in r.message and "xlSheetVisible" in r.message
+    assert store.counts() == (0, 0)
+
+
+@pytest.mark.parametrize("name", ["说明", "目录(修改)", "审核意见已改", "封面数据"])
+def test_a_return_sheet_renamed_like_an_instructions_sheet_is_read(store, profile, tmp_path, name):
+    path = write_table1(
+        tmp_path / "大兴镇2025年一老一小统计表.xlsx", sheet_name=name, instructions_first=True
+    )
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert_unit_matches(store, "大兴镇")
+    assert values_of(store)[("大兴镇", "A01")].sheet == name
+
+
 @pytest.mark.parametrize("start", ["fork", "spawn"])  # spawn: how Windows starts the workers
 def test_worker_pool_gives_the_same_store_as_one_process(profile, tmp_path, monkeypatch, start):
     import multiprocessing
