@@ -906,6 +906,21 @@ def _match_column(label: str, profile: Profile) -> str | None:
     return None
 
 
+def _header_tier(grid: _Grid, i: int, profile: Profile) -> bool:
+    """Whether row ``i`` under a one-unit-a-row header is another tier of it, though no merged range says so
+    (a CSV keeps no merges; a copy may have been unmerged): no number, no unit, 合计 or footer in it, and some
+    cell naming an indicator by itself (“60周岁以上家庭医生签约人数(人)” under “家庭医生签约服务”). A 计量单位
+    row (人 | 人 | %) names none and is left to the rows below."""
+    if any(type(v) is int or type(v) is float for v in grid.sheet.rows[i]):
+        return False
+    texts = [t for t in grid.texts(i) if t]
+    if not texts or texts[0].startswith(FOOTER_PREFIXES):
+        return False
+    if any(t in TOTAL_WORDS or t in SUBTOTAL_WORDS or profile.unit_named(t) for t in texts):
+        return False
+    return any(_match_column(t, profile) for t in texts)
+
+
 def _unit_row(grid: _Grid, profile: Profile, unit_col: int) -> Callable[[int], str | None]:
     """For the rows below a table's end: the township or department a row names, if any."""
 
@@ -927,6 +942,8 @@ def _read_units_layout(
         if sheet.row_numbers[hrow] == r0:
             last = max(last, hrow + (r1 - r0))
     last = min(last, grid.n - 1)
+    while last + 1 < min(hrow + 3, grid.n) and _header_tier(grid, last + 1, profile):
+        last += 1  # a header split over two lines without merges: a CSV saved from the merged form
     width = max(grid.width(i) for i in range(hrow, last + 1))
     unit_col: int | None = None
     columns: dict[int, tuple[str, str | None]] = {}  # col → (code, unit in header)

@@ -16,6 +16,7 @@ from tests.workbooks import (
     expected_2025,
     headings_in_name_column,
     rewrite_cells,
+    save_as_csv,
     table_copied_below,
     write_table1,
     write_table2,
@@ -633,6 +634,61 @@ def test_wide_table2_with_merged_header_and_total_row(store, profile, tmp_path):
     assert {u for u, _c in vals} == set(TOWNSHIPS)  # 合计 is never a unit
     fig = compute_figures(store, profile, 2025)
     assert fig.totals["H01"] == 15147 and fig.totals["H03"] == Decimal("97.78")
+
+
+def assert_table2_as_expected(store, profile, first_cell: str) -> None:
+    vals = values_of(store)
+    assert {u for u, _c in vals} == set(TOWNSHIPS)
+    assert vals[("大兴镇", "H01")].cell == first_cell and vals[("大兴镇", "H02")].value == 2839
+    assert vals[("平河镇", "H03")].value == Decimal("98.10")
+    fig = compute_figures(store, profile, 2025)
+    assert fig.totals["H01"] == 15147 and fig.totals["H02"] == 14810 and fig.totals["H03"] == Decimal("97.78")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
+def test_table2_csv_with_its_two_line_header_is_read(store, profile, tmp_path, encoding):
+    """表二 saved as CSV: “家庭医生签约服务” on the header line, the two indicators it spans on the next line."""
+    xlsx = write_table2(tmp_path / "source.xlsx")
+    path = save_as_csv(xlsx, tmp_path / "县卫健局2025年老年人健康管理情况表.csv", encoding)
+    assert path.read_text(encoding=encoding).splitlines()[3:5] == [
+        "序号,乡镇,家庭医生签约服务,,健康管理率(%),爱心义诊(场次),备注",
+        ",,60周岁以上家庭医生签约人数(人),65周岁以上老年人健康管理人数(人),,,",
+    ]
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.values, r.problems) == (STORED, 4 * (len(TOWNSHIPS) + 1), [])
+    assert_table2_as_expected(store, profile, "C6")
+
+
+def test_table2_with_its_header_unmerged_is_read(store, profile, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    wb = load_workbook(path)
+    for rng in list(wb.active.merged_cells.ranges):
+        if rng.min_row <= 5:
+            wb.active.unmerge_cells(str(rng))
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert_table2_as_expected(store, profile, "C6")
+
+
+def test_table2_csv_whose_second_header_line_names_no_indicator_names_the_whole_heading(
+    store, profile, tmp_path
+):
+    lines = [
+        "绿春县2025年老年人健康管理情况表",
+        "填报单位:县卫生健康局",
+        "乡镇,老年人健康管理,,,",
+        ",65岁及以上老年人数,健康管理人数,健康管理率(%),爱心义诊(场次)",
+        "大兴镇,2880,2839,98.58,3",
+    ]
+    path = tmp_path / "县卫健局2025年老年人健康管理情况表.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED
+    assert "B3 列标题“老年人健康管理/65岁及以上老年人数”不在指标目录中" in r.message
+    assert store.counts() == (0, 0)
 
 
 def assert_rates_read_as_shown(store) -> None:

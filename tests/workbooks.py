@@ -255,6 +255,19 @@ def write_wide_table1(
     return path
 
 
+def save_as_csv(xlsx: Path, path: Path, encoding: str = "utf-8-sig") -> Path:
+    """The first sheet as WPS/Excel “另存为 CSV” writes it: a merged range's text in its first cell only, the
+    other cells of the range empty, numbers as shown."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(xlsx).active
+    with path.open("w", newline="", encoding=encoding) as fh:
+        out = csv.writer(fh)
+        for row in ws.iter_rows(values_only=True):
+            out.writerow(["" if v is None else v for v in row])
+    return path
+
+
 def rewrite_cells(path: Path, cells: dict[str, str], member: str = "xl/worksheets/sheet1.xml") -> Path:
     """Replace cell elements in an openpyxl-written workbook with XML as another writer saves it (Excel's
     ``<c r="D15" s="1"/>`` for a styled empty cell, ``t="str"`` and ``<v/>`` for a formula computed to empty
