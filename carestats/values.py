@@ -20,9 +20,8 @@ BLANK = "blank"
 APPROXIMATE = "approximate"
 PLACEHOLDER = "placeholder"
 FORMULA_NO_CACHE = "formula-no-cache"
-FORMULA_EMPTY = (
-    "formula-empty"  # a formula computed to empty text (=IF(B5="","",B5)): saving again will not help
-)
+# a formula computed to empty text (=IF(B5="","",B5)): unlike FORMULA_NO_CACHE, saving again will not help
+FORMULA_EMPTY = "formula-empty"
 ERROR_VALUE = "error-value"
 NOT_A_NUMBER = "not-a-number"
 UNIT_MISMATCH = "unit-mismatch"
