@@ -45,6 +45,7 @@ from carestats.letter import (
     render_letter,
 )
 from carestats.letter_read import (
+    NUMBER,
     LetterText,
     Paragraph,
     WrittenFigure,
@@ -343,8 +344,9 @@ def render_marked(spec: LetterSpec, figures: Figures, profile: Profile, year: in
 
 # ------------------------------------------------------------------------------------------ alignment
 def _masked(letter: LetterText) -> tuple[str, list[tuple[int, int]]]:
-    """The letter's text without white space, each number (digits, . and ,) one ‘#’; and for each
-    character, the (paragraph, offset) it stands for."""
+    """The letter's text without white space, each number (digits, . and ,; thousands grouped by spaces
+    as ``find_figures`` reads them, “5 680”) one ‘#’; and for each character, the (paragraph, offset) it
+    stands for."""
     chars: list[str] = []
     src: list[tuple[int, int]] = []
     for pi, par in enumerate(letter.paragraphs):
@@ -358,6 +360,9 @@ def _masked(letter: LetterText) -> tuple[str, list[tuple[int, int]]]:
             chars.append("#" if "0" <= ch <= "9" else ch)
             src.append((pi, origin[i]))
             if "0" <= ch <= "9":
+                number = NUMBER.match(norm, i)
+                if number is not None and " " in number[0]:
+                    i = number.end()
                 while i < len(norm) and (
                     "0" <= norm[i] <= "9"
                     or (norm[i] in ".," and i + 1 < len(norm) and "0" <= norm[i + 1] <= "9")
@@ -487,7 +492,7 @@ def _like(w: WrittenFigure, number: Decimal) -> str:
 def _rewrite(w: WrittenFigure, number: Decimal) -> str:
     """The figure as written, with another number: “2100余份” → “2000余份”, “约1.2万人” → “约1.3万人”."""
     norm, _ = normalise(w.text)
-    digits = re.search(r"\d[\d,]*(?:\.\d+)?", norm)
+    digits = NUMBER.search(norm)  # the whole number, thousands separators and all (“5 680”)
     assert digits is not None
     return norm[: digits.start()] + _like(w, number) + norm[digits.end() :]
 

@@ -84,6 +84,24 @@ QUALIFIER_KIND = {
 
 _IGNORED = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
+# A written number, after ``normalise``. Thousands may be grouped by commas (25,405) or by one space of any
+# kind (5 680 with a thin, narrow no-break, no-break, full-width or ordinary space: all a plain space after
+# ``normalise``), only in whole groups of three digits after a lead of one to three: “2024 680人” (a year,
+# then a figure) and “1 2 3” (a list) are not one number. Nor is a lead right after a number and a space or
+# a comma (“1 2 680人”, “12,345 678”): such a run is no thousands grouping.
+_NUMBER = (
+    r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?"
+    r"|(?<!\d )(?<!\d[,.])[1-9]\d{0,2}(?: \d{3})+(?!\d|,\d)(?:\.\d+)?"
+    r"|\d+(?:\.\d+)?"
+)
+NUMBER = re.compile(_NUMBER)
+_SEPARATORS = str.maketrans("", "", ", ")
+
+
+def number_digits(written: str) -> str:
+    """A number as ``NUMBER`` matched it, without its thousands separators: “5 680” → “5680”."""
+    return written.translate(_SEPARATORS)
+
 
 def unit_group(word: str) -> str:
     """What a unit word states (people, money …); a word of a profile's own (亩, 辆) is its own group."""
@@ -98,7 +116,7 @@ def _figure_pattern(extra: frozenset[str]) -> re.Pattern[str]:
     return re.compile(
         r"(?<![0-9A-Za-z./_\-#])"
         r"(?:(?P<pre>" + "|".join(PRE_QUALIFIERS) + r") *)?"
-        r"(?P<num>\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?)"
+        r"(?P<num>" + _NUMBER + ")"
         r" *(?P<q1>余|多)?"
         r" *(?P<mult>[万亿])?"
         r" *(?P<q2>余|多)?"
@@ -337,7 +355,7 @@ def figures_in(text: str, paragraph: int = 0, units: Iterable[str] = ()) -> list
             qualifier = "+".join(qualifiers)  # 约1200余: two markers, read as written, tied to nothing
         else:
             qualifier = qualifiers[0] if qualifiers else None
-        digits = m["num"].replace(",", "")
+        digits = number_digits(m["num"])
         start, end = origin[m.start()], origin[m.end() - 1] + 1
         num_start = origin[m.start("num")]
         out.append(

@@ -162,6 +162,49 @@ def test_a_space_between_number_and_unit_is_still_a_figure(
     assert bad.message.startswith(f"信中‘5680{space}人’与数据不符,应为‘5580人’(A05 ")
 
 
+GROUPED = {
+    "5580人": "5{sep}680人",
+    "15147人": "15{sep}147人",
+    "12800元": "12{sep}800元",
+    "60000余名": "60{sep}000余名",
+}
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".docx"])
+@pytest.mark.parametrize("sep", ["\u2009", "\u202f", " ", "\u00a0", "\u3000"])
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+def test_thousands_grouped_by_a_thin_space_are_one_figure(
+    example_store, profile, tmp_path, suffix, sep, find_spec
+):
+    """“5 680人” with a thin space is 5680 (wrong, as written), not “680人”; three right figures so grouped
+    keep their place and agree."""
+    grouped = {old: new.format(sep=sep) for old, new in GROUPED.items()}
+    if suffix == ".txt":
+        text = seed_text()
+        for old, new in grouped.items():
+            assert text.count(old) == 1
+            text = text.replace(old, new)
+        path = write(tmp_path, text)
+    else:
+        path = _rendered_docx(example_store, profile, tmp_path / "答复函.docx")
+        doc = Document(str(path))
+        runs = [r for p in doc.paragraphs for r in p.runs for old in grouped if old in r.text]
+        assert len(runs) == len(grouped)
+        for run in runs:
+            for old, new in grouped.items():
+                run.text = run.text.replace(old, new)
+        doc.save(str(path))
+    result = check_letter(path, example_store, profile, 2025, find_spec=find_spec)
+    assert len(result.checks) == 62 and result.unmatched == []
+    assert wrong(result) == {f"5{sep}680人": "5580人"}
+    bad = result.wrong[0]
+    assert (bad.tie.code, bad.figure.number) == ("A05", 5680)
+    assert bad.message.startswith(f"信中‘5{sep}680人’与数据不符,应为‘5580人’(A05 ")
+    right = {c.figure.text: c for c in result.checks if c.status == OK}
+    assert right[f"15{sep}147人"].tie.code == "H01" and right[f"12{sep}800元"].tie.code == "A12"
+    assert right[f"60{sep}000余名"].tie.code == "F20"
+
+
 def test_an_ordinal_with_spaces_is_not_a_figure():
     assert figures_in("第 3 次会议,第3次") == []
     assert [f.text for f in figures_in("约 1.2 万人次、15 余 万元")] == ["约 1.2 万人次", "15 余 万元"]
@@ -440,6 +483,9 @@ def test_approximate_and_exact_figures(profile, written, code, values_ok, values
         ("1688720元", "A07", "1688720.50", "1688720.5元"),
         ("5680名", "A05", "5580", "5580名"),  # the letter's unit word is kept
         ("2次", "A05", "5580", "5580人"),  # a wrong unit word: the catalogue's
+        ("5\u2009680人", "A05", "5580", "5580人"),  # thousands grouped by a thin space
+        ("2\u2009100余份", "A13", "2046", "2000余份"),
+        ("约1\u2009900万元", "A07", "18400000", "约1800万元"),
     ],
 )
 def test_expected_text_keeps_the_letter_s_way_of_writing(profile, written, code, value, expected):

@@ -63,6 +63,49 @@ def test_narrative_numbers_are_not_figures(text):
     assert texts(text) == []
 
 
+SEPARATORS = {
+    "thin": "\u2009",
+    "narrow-nbsp": "\u202f",
+    "space": " ",
+    "nbsp": "\u00a0",
+    "ideographic": "\u3000",
+}
+
+
+@pytest.mark.parametrize("sep", list(SEPARATORS.values()), ids=list(SEPARATORS))
+def test_thousands_grouped_by_a_space_of_any_kind(sep):
+    text = f"共5{sep}680人、12{sep}345{sep}678人,发放168{sep}872.5元,约1{sep}200余人次,5{sep}680 人"
+    found = figures_in(text)
+    assert [f.text for f in found] == [
+        f"5{sep}680人",
+        f"12{sep}345{sep}678人",
+        f"168{sep}872.5元",
+        f"约1{sep}200余人次",
+        f"5{sep}680 人",
+    ]
+    assert [f.number for f in found] == [5680, 12345678, Decimal("168872.5"), 1200, 5680]
+    assert [f.digits for f in found] == ["5680", "12345678", "168872.5", "1200", "5680"]
+    assert found[3].step == 100  # the written precision: 1 200余 covers 1200–1299
+
+
+@pytest.mark.parametrize(
+    "text, figures",
+    [
+        ("2024 680人", ["680人"]),  # a year, then a figure: the lead has four digits
+        ("2024年 680人", ["680人"]),
+        ("1 2 3人", ["3人"]),  # a list: groups of one digit
+        ("1 2 680人", ["680人"]),  # a lead after another number and a space
+        ("5 68人、5 6800人", ["68人", "6800人"]),  # groups of two or four digits
+        ("12,345 678人", ["678人"]),  # commas and spaces in one number
+        ("0 680人", ["680人"]),  # a thousands lead never starts with 0
+        ("5  680人、5\t680人", ["680人", "680人"]),  # two spaces, a tab: columns, not a grouping
+        ("0.5 680人", ["680人"]),
+    ],
+)
+def test_numbers_a_space_does_not_join(text, figures):
+    assert texts(text) == figures
+
+
 def test_value_scale_qualifier_and_precision():
     [wan, approx, rate, pct] = figures_in("168.872万元、15余万元、97.78%、约1.2万人")
     assert (wan.number, wan.scale, wan.value, wan.unit) == (Decimal("168.872"), 4, Decimal("1688720"), "元")
