@@ -455,7 +455,7 @@ def _units_named(profile: Profile, code: str, clause: str) -> list[str]:
     reporters = {unit for unit, table, _row in profile.expected_returns() if table in tables}
     if len(reporters) < 2:  # one unit's figure is the county's (“向州民政局申请…12万元” is not scoped)
         return []
-    return [u for u in profile.units_mentioned(clause) if u in reporters]
+    return [u for u in profile.units_mentioned(clause, prose=True) if u in reporters]
 
 
 def _unit_tie(profile: Profile, figures: Figures, code: str, units: Sequence[str], how: str) -> Tie:

@@ -30,6 +30,16 @@ UNIT_KINDS = (
 )  # a township files its own 表一 and is a row of 表二; the code knows no other kind
 ENV_PROFILE = "CARESTATS_PROFILE"
 
+# In running text (a letter's sentence) a unit's spelling counts only as a whole name. A department's
+# spelling right after another government's level (州民政局, 省妇联, 全国妇联, 区民政局) or a lower one's
+# (乡镇妇联, 村妇联) is that body's, not the county department's; a township's bare name (大兴 for 大兴镇)
+# right before a place word is another place (大兴村, 平河社区, 大兴县).
+OTHER_LEVELS = "省州市区国"
+LOWER_LEVELS = "乡镇村"
+TOWNSHIP_ENDINGS = ("乡", "镇", "街道", "办事处")
+PLACE_WORDS = ("村", "社区", "居委会", "街道", "县", "区")
+NOT_PLACE_WORDS = ("区域",)  # 大兴区域内: the township's area
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -95,6 +105,8 @@ class Profile:
     _unit_index: list[tuple[str, str]] = field(default_factory=list, repr=False)
     _unit_by_label: dict[str, str] = field(default_factory=dict, repr=False)
     _unit_lengths_by_first: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _unit_parts: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _unit_longest: int = field(default=0, repr=False)
     _table_codes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ loading
@@ -163,6 +175,13 @@ class Profile:
             if label:
                 firsts.setdefault(label[0], set()).add(len(label))
         self._unit_lengths_by_first = {ch: sorted(ls, reverse=True) for ch, ls in firsts.items()}
+        parts: dict[str, set[str]] = {}  # every stretch of a spelling → the units it is part of a name of
+        for label, name in pairs:
+            for i in range(len(label)):
+                for j in range(i + 1, len(label) + 1):
+                    parts.setdefault(label[i:j], set()).add(name)
+        self._unit_parts = {part: frozenset(names) for part, names in parts.items()}
+        self._unit_longest = max((len(label) for label, _name in pairs), default=0)
 
     # ------------------------------------------------------------------ lookups
     def codes_for_name(self, key: str) -> list[str]:
@@ -181,8 +200,13 @@ class Profile:
         s = s.removeprefix(squash(self.county)) if s != squash(self.county) else s
         return self._unit_by_label.get(s)
 
-    def units_mentioned(self, text: str) -> list[str]:
-        """Every unit a free text (title, file name) mentions, longest spelling first, without overlaps."""
+    def units_mentioned(self, text: str, *, prose: bool = False) -> list[str]:
+        """Every unit a free text (title, file name) mentions, longest spelling first, without overlaps.
+
+        ``prose``: the text is running text (a letter's clause), where a spelling counts only as a whole
+        name (``_inside_another_name``): 州民政局 is not 县民政局, 大兴村 not 大兴镇. Titles and file names
+        are read as before: a return's title names its own unit.
+        """
         s = squash(text)
         by_label = self._unit_by_label
         lengths = self._unit_lengths_by_first
@@ -198,10 +222,36 @@ class Profile:
         for neg, start, name in sorted(hits):
             length = -neg
             if not any(taken[start : start + length]):
+                # a spelling inside another name still claims its text: no shorter spelling in it counts
                 taken[start : start + length] = [True] * length
+                if prose and self._inside_another_name(s, start, start + length, name):
+                    continue
                 if name not in found:
                     found.append(name)
         return found
+
+    def _inside_another_name(self, s: str, start: int, end: int, name: str) -> bool:
+        """Whether the spelling ``s[start:end]`` of unit ``name`` is part of a longer name in running text:
+        another unit's spelling holds it and the characters around it go on as that spelling does (新大兴
+        of 新大兴乡, not 大兴镇); a department's follows another level (州民政局, 乡镇妇联); a township's
+        bare name comes before a place word (大兴村, 大兴县)."""
+        label = s[start:end]
+        if self.units[name].kind == "部门":
+            before = s[start - 1 : start]
+            ours = label.startswith(("县", squash(self.county)))  # 红河州绿春县民政局 is ours
+            if before and (before in LOWER_LEVELS or (before in OTHER_LEVELS and not ours)):
+                return True
+        elif not label.endswith(TOWNSHIP_ENDINGS):
+            rest = s[end:]
+            if rest.startswith(PLACE_WORDS) and not rest.startswith(NOT_PLACE_WORDS):
+                return True
+        longest = self._unit_longest
+        for i in range(start, max(end - longest, 0) - 1, -1):
+            for j in range(end, min(len(s), i + longest) + 1):
+                owners = self._unit_parts.get(s[i:j])
+                if (i, j) != (start, end) and owners and name not in owners:
+                    return True
+        return False
 
     def townships(self) -> list[str]:
         return [u.name for u in self.units.values() if u.kind == "乡镇"]

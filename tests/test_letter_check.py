@@ -366,6 +366,50 @@ def test_a_unit_named_in_a_clause_scopes_the_figure_only_when_it_reports_it(exam
     assert "句中写了 2 个单位" in result.checks[3].message
 
 
+@pytest.mark.parametrize(
+    "sentence, text, scope",
+    [
+        # 表二 is 县卫健局's, with a row per township: 州卫健局 is the prefecture's bureau, not 县卫健局
+        ("据州卫健局统计65周岁以上健康管理人数14810人", "14810人", "全县"),
+        ("据县卫健局统计65周岁以上健康管理人数14810人", "14810人", "县卫生健康局"),
+        # 大兴村 is a village, not 大兴镇; the county's figure
+        ("全县含大兴村在内纳入最低生活保障的老年人有5580人", "5580人", "全县"),
+        ("全县含平河社区在内纳入最低生活保障的老年人有5580人", "5580人", "全县"),
+        # a township's bare name, or its name after the county's, is still the township
+        ("其中大兴纳入最低生活保障的老年人有1135人", "1135人", "大兴镇"),
+        ("其中绿春县大兴镇纳入最低生活保障的老年人有1135人", "1135人", "大兴镇"),
+        ("其中大兴区域内纳入最低生活保障的老年人有1135人", "1135人", "大兴镇"),
+    ],
+)
+def test_a_unit_s_name_scopes_a_figure_only_as_a_whole_name(
+    example_store, profile, tmp_path, sentence, text, scope
+):
+    result = check_letter(write(tmp_path, sentence + "。"), example_store, profile, 2025)
+    [c] = [c for c in result.checks if c.figure.text == text]
+    assert c.tie.scope == scope
+    assert c.status == (UNVERIFIABLE if scope == "县卫生健康局" else OK)  # 表二's values are the townships'
+
+
+def test_nested_township_names_in_a_profile_copy(example_store, tmp_path):
+    """Units whose names nest (平河 in 东平河乡, 大兴 in 新大兴乡): a spelling counts as a whole name only."""
+    folder = init_profile(tmp_path / "我县配置")
+    units = folder / "units.csv"
+    units.write_text(
+        units.read_text(encoding="utf-8") + "新大兴乡,乡镇,表一,\n东平河乡,乡镇,表一,东平河\n",
+        encoding="utf-8",
+    )
+    prof = Profile.load(folder)
+    assert prof.units_mentioned("新大兴乡和东平河的报告", prose=True) == ["新大兴乡", "东平河乡"]
+    # “新大兴” is part of 新大兴乡's name, not 大兴镇's: no unit (the catalogue lacks that spelling)
+    assert prof.units_mentioned("其中新大兴纳入", prose=True) == []
+    assert prof.units_mentioned("其中大兴纳入", prose=True) == ["大兴镇"]
+    letter = "其中新大兴纳入最低生活保障的老年人有1135人。其中东平河纳入最低生活保障的老年人有621人。"
+    result = check_letter(write(tmp_path, letter), example_store, prof, 2025)
+    assert [c.tie.scope for c in result.checks] == ["全县", "东平河乡"]
+    assert result.checks[0].status == WRONG and result.checks[0].expected == "5580人"
+    assert result.checks[1].status == UNVERIFIABLE and "东平河乡没有报送这个指标" in result.checks[1].message
+
+
 def test_data_lacking_a_template_figure_falls_back_to_words(tmp_path, profile):
     with Store.open(tmp_path / "part.db") as store:
         townships = [p for p in sorted(EXAMPLES.iterdir()) if "卫健" not in p.name]

@@ -310,6 +310,30 @@ def test_one_spelling_for_two_units_is_refused_naming_both_lines(tmp_path, old, 
     assert "units.csv" in message and says in message and "汇入时无法确定是哪个单位" in message, message
 
 
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        ("向州民政局申请补助资金", []),  # the prefecture's bureau
+        ("州妇联、全国妇联、区民政局、市卫健局", []),
+        ("乡镇妇联和村妇联", []),  # the townships' and villages' federations
+        ("县民政局、绿春县妇联", ["县妇联", "县民政局"]),  # longest spelling first
+        ("红河州绿春县民政局", ["县民政局"]),  # our county's, after its prefecture
+        ("大兴村、平河社区、大兴县、平河村委会", []),  # a village, a community, another county
+        ("大兴镇村两级干部", ["大兴镇"]),  # the township's full name before 村
+        ("大兴区域内", ["大兴镇"]),
+        ("大黑山镇妇联", ["大黑山镇"]),
+        ("大黑山、三猛乡、大兴镇", ["大兴镇", "大黑山镇", "三猛乡"]),
+    ],
+)
+def test_in_running_text_a_unit_counts_only_by_its_whole_name(profile, text, units):
+    assert profile.units_mentioned(text, prose=True) == units
+
+
+def test_titles_and_file_names_still_name_a_unit_by_any_spelling(profile):
+    """A return's title names its own unit: 大兴村… in a title is still read as before (prose=False)."""
+    assert profile.units_mentioned("州民政局转发大兴村统计表") == ["县民政局", "大兴镇"]
+
+
 # ---------------------------------------------------------------------------- form.toml
 def test_an_unpaired_brace_in_a_form_pattern_is_a_profile_error_naming_the_key(tmp_path):
     """It was 内部错误:ValueError (exit 3) when the form was written."""
