@@ -734,7 +734,34 @@ def _read_indicators(path: Path, tables: dict[str, Table], rates: dict[str, Rate
             )
     if not out:
         raise ProfileError(f"配置文件 {path} 中没有指标。")
+    _refuse_shared_spellings(path, out, lines)
     return out
+
+
+def _refuse_shared_spellings(path: Path, indicators: dict[str, Indicator], lines: dict[str, int]) -> None:
+    """One spelling (name or 其他写法, compared as the reader compares a row's label: ``name_key``) for two
+    indicators is refused: a row so labelled would be read as either. Only two “其中:” rows under different
+    parents may share one (其中:纳入最低生活保障 under 留守老人数 and under 留守儿童数): the reader tells them
+    apart by the row they are part of."""
+    seen: dict[str, list[tuple[Indicator, str]]] = {}  # key → (indicator, the spelling as written)
+    for ind in indicators.values():
+        own: set[str] = set()
+        for label in (ind.name, *ind.aliases):
+            key = name_key(label)
+            if key in own:
+                continue
+            own.add(key)
+            for other, other_label in seen.get(key, []):
+                if key.startswith("其中:") and ind.parent and other.parent and ind.parent != other.parent:
+                    continue
+                what = "指标名称" if label == ind.name else "其他写法"
+                was = "指标名称" if other_label == other.name else "其他写法"
+                raise ProfileError(
+                    f"{path} 第 {lines[ind.code]} 行:{ind.label} 的{what}“{label}”与第 {lines[other.code]} 行"
+                    f" {other.label} 的{was}“{other_label}”相同,汇入时这样写的一行无法确定是哪个指标。"
+                    "请改正或删去其中一个。"
+                )
+            seen.setdefault(key, []).append((ind, label))
 
 
 def _read_units(path: Path, tables: dict[str, Table]) -> dict[str, Unit]:

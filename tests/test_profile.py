@@ -334,6 +334,46 @@ def test_titles_and_file_names_still_name_a_unit_by_any_spelling(profile):
     assert profile.units_mentioned("州民政局转发大兴村统计表") == ["县民政局", "大兴镇"]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        (  # another indicator's name
+            "高龄老人数|80周岁以上高龄老人数",
+            "高龄老人数|80周岁以上高龄老人数|纳入最低生活保障的老年人数",
+            "第 7 行:A06 在册高龄老人数 的其他写法“纳入最低生活保障的老年人数”与第 6 行"
+            " A05 纳入最低生活保障的老年人数 的指标名称“纳入最低生活保障的老年人数”相同",
+        ),
+        (  # another indicator's 其他写法, as the reader compares a label: no numbering, unit, spaces
+            "低保儿童数|纳入低保儿童数",
+            "低保儿童数|纳入低保儿童数|1. 低保老年人数（人）",
+            "第 24 行:C04 纳入最低生活保障的儿童数 的其他写法“1. 低保老年人数（人）”与第 6 行"
+            " A05 纳入最低生活保障的老年人数 的其他写法“低保老年人数”相同",
+        ),
+        (  # a name written twice
+            "B01,表一,乡镇敬老院,",
+            "B01,表一,中心敬老院,",
+            "第 37 行:D03 中心敬老院 的指标名称“中心敬老院”与第 15 行 B01 中心敬老院 的指标名称“中心敬老院”相同",
+        ),
+        (  # two “其中” rows of one parent: the row they are part of cannot tell them apart
+            "其中:纳入残疾人两项补贴|留守老人享受",
+            "其中:纳入最低生活保障|留守老人享受",
+            "第 4 行:A03 留守老人中纳入残疾人两项补贴人数 的其他写法“其中:纳入最低生活保障”与第 3 行"
+            " A02 留守老人中纳入最低生活保障人数 的其他写法“其中:纳入最低生活保障”相同",
+        ),
+    ],
+)
+def test_one_spelling_for_two_indicators_is_refused_naming_both_lines(tmp_path, old, new, says):
+    """A row labelled with it would be read as either indicator; 其中:纳入最低生活保障 under 留守老人数 (A02) and
+    under 留守儿童数 (C02) stay allowed: the row they are part of tells them apart."""
+    root = profile_copy(tmp_path)
+    edit(root / "indicators.csv", old, new)
+    message = refused(root)
+    assert "indicators.csv" in message and says in message, message
+    assert "无法确定是哪个指标" in message
+    p = carestats("figures", "--db", tmp_path / "none.db", "--profile", root)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and says in p.stderr
+
+
 # ---------------------------------------------------------------------------- form.toml
 def test_an_unpaired_brace_in_a_form_pattern_is_a_profile_error_naming_the_key(tmp_path):
     """It was 内部错误:ValueError (exit 3) when the form was written."""
