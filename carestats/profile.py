@@ -175,13 +175,20 @@ class Profile:
             if label:
                 firsts.setdefault(label[0], set()).add(len(label))
         self._unit_lengths_by_first = {ch: sorted(ls, reverse=True) for ch, ls in firsts.items()}
-        parts: dict[str, set[str]] = {}  # every stretch of a spelling → the units it is part of a name of
-        for label, name in pairs:
-            for i in range(len(label)):
-                for j in range(i + 1, len(label) + 1):
-                    parts.setdefault(label[i:j], set()).add(name)
-        self._unit_parts = {part: frozenset(names) for part, names in parts.items()}
-        self._unit_longest = max((len(label) for label, _name in pairs), default=0)
+
+    def _name_parts(self) -> tuple[dict[str, frozenset[str]], int]:
+        """Every stretch of a unit's spelling → the units it is part of a name of, and the longest spelling.
+        Made on first use: only the letter check reads running text, and for a province's thousand units
+        the table costs more than loading the rest of the profile, which every command does."""
+        if not self._unit_parts:
+            parts: dict[str, set[str]] = {}
+            for label, name in self._unit_index:
+                for i in range(len(label)):
+                    for j in range(i + 1, len(label) + 1):
+                        parts.setdefault(label[i:j], set()).add(name)
+            self._unit_parts = {part: frozenset(names) for part, names in parts.items()}
+            self._unit_longest = max((len(label) for label, _name in self._unit_index), default=0)
+        return self._unit_parts, self._unit_longest
 
     # ------------------------------------------------------------------ lookups
     def codes_for_name(self, key: str) -> list[str]:
@@ -245,10 +252,10 @@ class Profile:
             rest = s[end:]
             if rest.startswith(PLACE_WORDS) and not rest.startswith(NOT_PLACE_WORDS):
                 return True
-        longest = self._unit_longest
+        unit_parts, longest = self._name_parts()
         for i in range(start, max(end - longest, 0) - 1, -1):
             for j in range(end, min(len(s), i + longest) + 1):
-                owners = self._unit_parts.get(s[i:j])
+                owners = unit_parts.get(s[i:j])
                 if (i, j) != (start, end) and owners and name not in owners:
                     return True
         return False
