@@ -921,6 +921,19 @@ def _header_tier(grid: _Grid, i: int, profile: Profile) -> bool:
     return any(_match_column(t, profile) for t in texts)
 
 
+def _row_units(profile: Profile, table: str) -> set[str]:
+    """The units a one-unit-a-row table may have a row for: those that file it (a county-compiled 表一's
+    townships) and, for a table about the townships (表二, filed by a department), every township."""
+    units = {u.name for u in profile.units.values() if table in u.tables}
+    if profile.tables[table].about == "乡镇":
+        units.update(profile.townships())
+    return units
+
+
+def _listed(names: list[str], most: int = 6) -> str:
+    return "、".join(names[:most]) + (f" 等 {len(names)} 个" if len(names) > most else "")
+
+
 def _unit_row(grid: _Grid, profile: Profile, unit_col: int) -> Callable[[int], str | None]:
     """For the rows below a table's end: the township or department a row names, if any."""
 
@@ -996,7 +1009,21 @@ def _read_units_layout(
         )
     year = _identify_year(_title_year(meta, sheet.name), year_opt, file_name, profile.year)
     table = _table_for([c for c, _ in columns.values()], meta, profile, file_name)
+    mine = profile.table_codes(table)
+    if foreign := [j for j, (code, _u) in columns.items() if code not in mine]:
+        where = [
+            f"{sheet.name}!{sheet.addr(hrow, j)} 指标 {profile.indicators[columns[j][0]].label}"
+            f" 是{'、'.join(profile.indicators[columns[j][0]].tables)}的指标"
+            for j in foreign
+        ]
+        raise LayoutError(
+            f"{file_name}:这是{table},但有 {len(foreign)} 列是别的表的指标,文件未汇入:\n  "
+            + "\n  ".join(where)
+            + f"\n请删除这些列(它们应由{table}以外的报表报送)后重新汇入",
+            code="foreign-indicator",
+        )
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=False)
+    rows_of = _row_units(profile, table)
 
     records: list[Record] = []
     rows_seen: dict[str, str] = {}
@@ -1044,6 +1071,18 @@ def _read_units_layout(
                     continue
                 errors.append(f"{sheet.name}!{sheet.addr(i, unit_col)} “{label}”不是配置中的乡镇或单位名称")
                 continue
+            if unit not in rows_of:
+                fix = (
+                    f"{table}每行是一个乡镇,请删除这一行"
+                    if profile.tables[table].about == "乡镇"
+                    else f"若确应列入,请在 units.csv 的“报送表”中为{unit}加上{table};否则请删除这一行"
+                )
+                errors.append(
+                    f"{sheet.name}!{sheet.addr(i, unit_col)} “{label}”是{unit},按配置 units.csv 它不在{table}中"
+                    f"({table}的行是{_listed(sorted(rows_of, key=list(profile.units).index))}),"
+                    f"它的数会加进全县{table}的合计。{fix}"
+                )
+                continue
         if unit in rows_seen:
             errors.append(
                 f"{sheet.name}!{sheet.addr(i, unit_col)} {unit} 重复出现(另见第 {rows_seen[unit]} 行)"
@@ -1059,7 +1098,7 @@ def _read_units_layout(
         raise LayoutError(
             f"{file_name}:有 {len(errors)} 行无法识别,文件未汇入:\n  "
             + "\n  ".join(errors)
-            + "\n请改正乡镇名称后重新汇入"
+            + "\n请按上面的说明改正(乡镇名称写错的请改正,不属于本表的行请删除)后重新汇入"
         )
     if not records:
         raise LayoutError(f"{file_name}:工作表“{sheet.name}”表头下面没有任何数据行")

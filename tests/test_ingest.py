@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -793,6 +794,50 @@ def test_county_compiled_table1_one_township_a_row_in_wan_yuan_with_old_names(st
     assert vals[("大兴镇", "C09")].value == Decimal("405550.00")
     fig = compute_figures(store, profile, 2025)
     assert fig.totals["A07"] == Decimal("1688720.00")
+
+
+def _wide_rows(codes: list[str], units: list[str]) -> dict[str, dict[str, Any]]:
+    exp = expected_2025()["units"]
+    return {u: {c: exp[u][c] for c in codes} for u in units}
+
+
+def test_county_compiled_table1_with_a_column_of_another_table_is_refused(store, profile, tmp_path):
+    # F22 is 表五's (县教育局 files it): stored under 表一, it would be added to the county total a second time
+    rows = _wide_rows(["A01", "A05"], TOWNSHIPS)
+    for unit in rows:
+        rows[unit]["F22"] = 3
+    r = ingest_one(
+        store, profile, write_wide_table1(tmp_path / "绿春县2025年汇总.xlsx", rows, money_in_wan=False)
+    )
+    assert (r.status, r.code) == (REFUSED, "foreign-indicator")
+    assert "汇总!E3" in r.message and "F22" in r.message and "表五" in r.message
+    assert store.counts() == (0, 0)
+
+
+def test_one_unit_a_row_table_with_a_row_for_a_unit_that_does_not_file_it_is_refused(
+    store, profile, tmp_path
+):
+    # 县民政局 files 表三, not 表一: a row for it in a county-compiled 表一 would change the county's 表一 totals
+    rows = _wide_rows(["A01", "A05"], TOWNSHIPS)
+    rows["县民政局本级"] = {"A01": 5, "A05": 2}
+    r = ingest_one(
+        store, profile, write_wide_table1(tmp_path / "绿春县2025年汇总.xlsx", rows, money_in_wan=False)
+    )
+    assert r.status == REFUSED
+    assert "县民政局" in r.message and "表一" in r.message and "units.csv" in r.message
+    assert store.counts() == (0, 0)
+
+
+def test_table2_row_for_a_department_is_refused(store, profile, tmp_path):
+    units = expected_2025()["units"]
+    rows = {u: {c: units[u][c] for c in ("H01", "H02", "H03", "H04")} for u in TOWNSHIPS}
+    rows["县妇联"] = {"H01": 1, "H02": 1, "H03": 100, "H04": 0}
+    r = ingest_one(
+        store, profile, write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx", rows, total={})
+    )
+    assert r.status == REFUSED
+    assert "县妇联" in r.message and "表二" in r.message
+    assert store.counts() == (0, 0)
 
 
 def test_xls_made_by_libreoffice_with_old_township_name(store, profile):

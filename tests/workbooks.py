@@ -235,7 +235,7 @@ def write_wide_table1(
     total: dict[str, Any] | None = None,
 ) -> Path:
     """A county-compiled 表一: one township a row, indicators across, money in 万元 in the header."""
-    cat = {r["指标代码"]: r for r in table_codes("表一")}
+    cat = {r["指标代码"]: r for r in catalogue()}  # any table's, for a return that mixes them up
     codes = list(next(iter(rows.values())))
     wb = Workbook()
     ws = wb.active
