@@ -272,9 +272,18 @@ def _profile(path: Path | None):
 
 
 def _store(path: Path | None, *, create: bool = True):
+    """The store for ingest: created when missing, refused when it cannot be written."""
     from carestats.store import Store
 
     return Store.open(path, create=create)
+
+
+def _read_store(path: Path | None):
+    """The store for a command that only reads it: never created, opened read-only when it cannot be
+    written (a CD, a write-protected USB stick, a shared folder the clerk may only read)."""
+    from carestats.store import Store
+
+    return Store.open(path, create=False, read_only_ok=True)
 
 
 def _pick_year(store, year: int | None) -> int:
@@ -437,7 +446,7 @@ def figures(
                     f"--format {chosen} 与文件 {output.name} 的扩展名不一致,WPS/Excel 会打不开它。请让两者一致(或不写 --format)"
                 )
         prof = _profile(profile)
-        with _store(db, create=False) as store:
+        with _read_store(db) as store:
             fig = compute_figures(store, prof, _pick_year(store, year))
         if chosen == "json":
             text = json.dumps(fig.to_json(), ensure_ascii=False, indent=2)
@@ -538,7 +547,7 @@ def report(
         check_formats(output, audit)
         prof = _profile(profile)
         letter_spec = load_spec(spec)
-        with _store(db, create=False) as store:
+        with _read_store(db) as store:
             letter = prepare_letter(store, prof, letter_spec, year, force=force)
         if output is None:
             sys.stdout.write(to_text(letter))
@@ -597,7 +606,7 @@ def form(
         prior = {}
         db_path = db or default_db_path()
         if db is not None or db_path.exists():
-            with _store(db_path, create=False) as store:
+            with _read_store(db_path) as store:
                 prior = prior_values(store, year - 1)
             if not prior:
                 err.print(f"数据库 {db_path} 中没有 {year - 1} 年的数据,“上年数”一栏留空。")
@@ -672,7 +681,7 @@ def check(
 
             letter_text = read_letter(letter)
             letter_spec, spec_notes = choose_spec(letter_text, prof, spec)
-        with _store(db, create=False) as store:
+        with _read_store(db) as store:
             chosen = year if year is not None or letter_spec is None else letter_spec.year
             if letter is not None and chosen is None and len(years := store.years()) > 1:
                 raise UsageError(

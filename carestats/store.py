@@ -8,6 +8,7 @@ store take turns (WAL, busy timeout) instead of corrupting it. Replaced submissi
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import sqlite3
 import time
@@ -17,9 +18,10 @@ from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
+from urllib.parse import quote
 
-from carestats.errors import StoreError, UsageError
+from carestats.errors import StoreError, UsageError, os_reason
 
 ENV_DB = "CARESTATS_DB"
 DEFAULT_DB = "carestats.db"
@@ -174,18 +176,74 @@ def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def _file_writable(path: Path) -> bool:
+    """Whether the file itself can be opened for writing (it is not changed). SQLite would open a read-only
+    file read-only without a word and fail at the first write; a write-protected USB stick or CD refuses
+    the same way (EACCES/EROFS; on Windows the read-only attribute or the medium)."""
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        return exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS)
+    os.close(fd)
+    return True
+
+
+def _is_read_only(exc: sqlite3.OperationalError) -> bool:
+    """SQLite could not write (SQLITE_READONLY_*: the file or, for WAL's -shm, the folder) or could not
+    open a file it needs (SQLITE_CANTOPEN: a -shm or -wal in a folder that cannot be written)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or "readonly" in str(exc)
+
+
+def _read_only_uri(path: Path, *, immutable: bool) -> str:
+    """``file:///…?mode=ro`` for ``path``: absolute, with / separators, every character that a URI would
+    read otherwise (% ? # space, Chinese) percent-encoded; a Windows drive (C:/…) or share (//server/…)
+    keeps its form after ``file://``."""
+    text = os.path.abspath(path).replace("\\", "/")  # abspath, not resolve: a mapped drive stays Z:
+    if not text.startswith("/"):
+        text = "/" + text  # C:/… → /C:/…
+    return f"file://{quote(text, safe='/:')}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def _connect_read_only(path: Path, busy_ms: int, *, immutable: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        _read_only_uri(path, immutable=immutable), uri=True, timeout=busy_ms / 1000, isolation_level=None
+    )
+    conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+    return conn
+
+
+def _cannot_write(path: Path) -> StoreError:
+    return StoreError(
+        f"数据库 {path} 不能写入(文件或所在文件夹是只读的,如光盘、写保护的U盘、只能读取的共享文件夹),"
+        "没有改动它。请把它复制到可以写入的文件夹,再用 --db 指定复制后的文件;或检查文件属性和权限"
+    )
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path, busy_ms: int = BUSY_TIMEOUT_MS):
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, busy_ms: int = BUSY_TIMEOUT_MS, *, read_only: bool = False
+    ):
         self.conn = conn
         self.path = path
         self.busy_ms = busy_ms
+        self.read_only = read_only  # opened with mode=ro (``Store.open(read_only_ok=True)``)
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
+    def open(
+        cls, path: str | Path | None = None, *, create: bool = True, read_only_ok: bool = False
+    ) -> Store:
+        """Open (or create) the store at ``path`` for writing.
+
+        ``read_only_ok`` is for the commands that only read (check, figures, report, form): a store that cannot
+        be written (a read-only file or folder: a CD, a write-protected USB stick, a shared folder the clerk
+        may only read) is then opened read-only instead of refused, and gives the same results. Without it,
+        such a store is a StoreError saying it cannot be written, never that it is damaged.
+        """
         path = Path(path) if path is not None else default_db_path()
         if not create and not path.exists():
             raise StoreError(
@@ -195,25 +253,28 @@ class Store:
             raise StoreError(f"{path} 是一个文件夹,不是数据库文件。请用 --db 指定数据库文件")
         if path.parent and not path.parent.exists():
             raise StoreError(f"数据库所在的文件夹 {path.parent} 不存在")
+        busy_ms = busy_timeout_ms()
+        existed = path.exists()
         try:
-            busy_ms = busy_timeout_ms()
-            conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            if existed and not _file_writable(path):
+                if read_only_ok:
+                    return cls._open_read_only(path, busy_ms)
+                cls._refuse_read_only(path, busy_ms)
             try:
-                _refuse_foreign(conn, path)  # before WAL: another program's file is left exactly as it was
-            except StoreError:
-                conn.close()
-                raise
-            _journal_wal(conn, busy_ms)
-            conn.execute("PRAGMA synchronous = NORMAL")
-            # A checkpoint (WAL → database, with fsyncs) every ~40 MB instead of every 4 MB: a batch of a
-            # thousand returns then checkpoints once instead of ten times; closing checkpoints the rest.
-            conn.execute("PRAGMA wal_autocheckpoint = 10000")
-            # No foreign_keys enforcement: it costs 40 % of every value insert, and the store's only writer
-            # references the submission it has just inserted in the same transaction (a test checks the
-            # references with PRAGMA foreign_key_check after real ingests).
-            store = cls(conn, path, busy_ms)
-            store._migrate()
+                return cls._open_writable(path, busy_ms)
+            except sqlite3.OperationalError as exc:
+                # the file could be opened for writing, but SQLite cannot write beside it: WAL needs its
+                # -wal and -shm files in the folder (or the file went read-only since)
+                if not _is_read_only(exc):
+                    raise
+                if not existed:
+                    raise StoreError(
+                        f"无法建立数据库文件 {path}:所在文件夹 {path.parent} 不能写入(只读或没有写入权限)。"
+                        "请用 --db 指定可以写入的文件夹中的数据库文件"
+                    ) from exc
+                if read_only_ok:
+                    return cls._open_read_only(path, busy_ms)
+                cls._refuse_read_only(path, busy_ms)
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise StoreError(
@@ -225,6 +286,75 @@ class Store:
             ) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} 不是 carestats 数据库或已损坏。请用 --db 指定正确的数据库文件") from exc
+
+    @classmethod
+    def _open_writable(cls, path: Path, busy_ms: int) -> Store:
+        conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            _refuse_foreign(conn, path)  # before WAL: another program's file is left exactly as it was
+            _journal_wal(conn, busy_ms)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            # A checkpoint (WAL → database, with fsyncs) every ~40 MB instead of every 4 MB: a batch of a
+            # thousand returns then checkpoints once instead of ten times; closing checkpoints the rest.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            # No foreign_keys enforcement: it costs 40 % of every value insert, and the store's only writer
+            # references the submission it has just inserted in the same transaction (a test checks the
+            # references with PRAGMA foreign_key_check after real ingests).
+            store = cls(conn, path, busy_ms)
+            store._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @classmethod
+    def _refuse_read_only(cls, path: Path, busy_ms: int) -> NoReturn:
+        """For ingest: a store that cannot be written is said so, once it is known to be a store (a damaged
+        or another program's file on read-only media is told as such, as on a writable disk). The file is
+        looked at ``immutable``, which makes no -shm or -wal beside it: nothing at all is changed."""
+        conn = _connect_read_only(path, busy_ms, immutable=True)
+        try:
+            _refuse_foreign(conn, path)
+        finally:
+            conn.close()
+        raise _cannot_write(path)
+
+    @classmethod
+    def _open_read_only(cls, path: Path, busy_ms: int) -> Store:
+        """The store opened with ``mode=ro``: nothing is written to it (no WAL switch, no pragma that writes,
+        no migration). Reading a WAL store needs its -shm file; in a folder that cannot be written, where
+        SQLite cannot make one, the file is opened ``immutable`` (no locks, no -shm), which is only right
+        when no -wal file beside it holds changes not yet in the database."""
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise StoreError(
+                f"无法读取数据库文件 {path}:{os_reason(exc)}。请检查文件权限,或用 --db 指定另一个数据库文件"
+            ) from exc
+        conn = _connect_read_only(path, busy_ms, immutable=False)
+        try:
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError as exc:
+                if not _is_read_only(exc):
+                    raise
+                conn.close()
+                wal = path.with_name(path.name + "-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    raise StoreError(
+                        f"数据库 {path} 所在的文件夹不能写入,而旁边的 {wal.name} 中还有没有并入数据库的数据,"
+                        f"无法读取,没有改动它。请把 {path.name} 和 {wal.name} 一起复制到可以写入的文件夹,"
+                        "再用 --db 指定复制后的数据库文件"
+                    ) from exc
+                conn = _connect_read_only(path, busy_ms, immutable=True)
+            _refuse_foreign(conn, path)
+            store = cls(conn, path, busy_ms, read_only=True)
+            store._migrate()
+        except BaseException:
+            conn.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -245,6 +375,16 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
+        if self.read_only:
+            if version == 0:  # an empty SQLite file: carestats' tables were never made
+                raise UsageError(
+                    f"数据库 {self.path} 中还没有数据。请先运行 carestats ingest 汇入报表,或用 --db 指定数据库"
+                )
+            raise StoreError(
+                f"数据库 {self.path} 是旧版本 carestats 的数据库(版本 {version}),要先升级为版本 "
+                f"{SCHEMA_VERSION} 才能使用,但它不能写入(文件或所在文件夹是只读的),没有改动它。"
+                "请把它复制到可以写入的文件夹,再用 --db 指定复制后的文件(第一次使用时自动升级)"
+            )
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
