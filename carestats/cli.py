@@ -432,19 +432,7 @@ def figures(
     def body() -> int:
         from carestats.figures import compute_figures, write_csv, write_xlsx
 
-        chosen = fmt or (output.suffix.lower().lstrip(".") if output else "table")
-        if chosen not in ("table", "json", "csv", "xlsx"):
-            raise UsageError(f"不支持的格式“{chosen}”。--format 可选 table、json、csv、xlsx")
-        if chosen == "xlsx" and output is None:
-            raise UsageError("xlsx 格式需要用 -o 指定输出文件")
-        if output is not None:
-            if chosen == "table":
-                raise UsageError(f"表格(table)只显示在屏幕上;要写入 {output},请用 --format json、csv 或 xlsx")
-            ext = output.suffix.lower().lstrip(".")
-            if ext in ("json", "csv", "xlsx") and ext != chosen:
-                raise UsageError(
-                    f"--format {chosen} 与文件 {output.name} 的扩展名不一致,WPS/Excel 会打不开它。请让两者一致(或不写 --format)"
-                )
+        chosen = _output_format(fmt, output, ("table", "json", "csv", "xlsx"))
         prof = _profile(profile)
         with _read_store(db) as store:
             fig = compute_figures(store, prof, _pick_year(store, year))
@@ -470,6 +458,28 @@ def figures(
         return 1 if fig.incomplete or fig.missing else 0
 
     run(debug, body)
+
+
+def _output_format(fmt: str | None, output: Path | None, formats: tuple[str, ...]) -> str:
+    """The format asked (--format, else -o's extension, else table), refused in Chinese when the command has
+    no such format, when a table is to go to a file or when --format and -o's extension disagree."""
+    chosen = fmt or (output.suffix.lower().lstrip(".") if output else "table")
+    if chosen not in formats:
+        raise UsageError(f"不支持的格式“{chosen}”。--format 可选 {'、'.join(formats)}")
+    if chosen == "xlsx" and output is None:
+        raise UsageError("xlsx 格式需要用 -o 指定输出文件")
+    if output is not None:
+        files = [f for f in formats if f != "table"]
+        if chosen == "table":
+            raise UsageError(
+                f"表格(table)只显示在屏幕上;要写入 {output},请用 --format {'、'.join(files[:-1])} 或 {files[-1]}"
+            )
+        ext = output.suffix.lower().lstrip(".")
+        if ext in ("json", "csv", "xlsx") and ext != chosen:
+            raise UsageError(
+                f"--format {chosen} 与文件 {output.name} 的扩展名不一致,WPS/Excel 会打不开它。请让两者一致(或不写 --format)"
+            )
+    return chosen
 
 
 def _missing_text(fig) -> str:
