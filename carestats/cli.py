@@ -462,7 +462,8 @@ def figures(
 
 def _output_format(fmt: str | None, output: Path | None, formats: tuple[str, ...]) -> str:
     """The format asked (--format, else -o's extension, else table), refused in Chinese when the command has
-    no such format, when a table is to go to a file or when --format and -o's extension disagree."""
+    no such format, when a table is to go to a file or when --format and -o's extension disagree (figures and
+    history alike)."""
     chosen = fmt or (output.suffix.lower().lstrip(".") if output else "table")
     if chosen not in formats:
         raise UsageError(f"不支持的格式“{chosen}”。--format 可选 {'、'.join(formats)}")
@@ -514,6 +515,71 @@ def _print_figures(fig) -> None:
             row["指标代码"], row["指标名称"], row["计量单位"], row["全县"] or _styled("无法汇总", "red")
         )
     out.print(table)
+
+
+# --------------------------------------------------------------------------- history
+@app.command(cls=ChineseCommand)
+def history(
+    db: DbOpt = None,
+    year: YearOpt = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="只列这个单位报送的报表(报送单位),如 大兴镇。", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="输出格式:table(表格)、json、csv;默认按 -o 的扩展名,否则为 table。",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="写入文件;不写则输出到屏幕。", show_default=False)
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """报送历史:数据库中每一份汇入的报表(包括已被替换的),何时汇入,是否有效,被哪个文件替换、何时替换,有多少个数值。
+
+    按汇入先后列出,最早的在前。
+
+    例:carestats history --year 2025 --unit 大兴镇
+    """
+
+    def body() -> int:
+        from carestats.history import to_json, write_csv
+
+        chosen = _output_format(fmt, output, ("table", "json", "csv"))
+        with _read_store(db) as store:
+            filer = store.filer_named(unit) if unit is not None else None
+            entries = store.history(year, filer)
+        if chosen == "json":
+            _emit(json.dumps(to_json(entries, year, filer), ensure_ascii=False, indent=2) + "\n", output)
+        elif chosen == "csv":
+            _emit(write_csv(entries), output, newline="")
+        elif entries:
+            _print_history(entries, year, filer)
+        if not entries:  # a unit with returns of other years only: said, never an empty table
+            err.print(f"数据库中没有 {filer} {year} 年报送的报表。不写 --year 可列出该单位各年度的报表。")
+        return 0
+
+    run(debug, body)
+
+
+def _print_history(entries, year: int | None, filer: str | None) -> None:
+    from carestats.history import rows
+
+    title = "报送历史" + (f"({filer})" if filer else "") + (f" {year}年" if year is not None else "")
+    table = Table(title=title)
+    shown = [h for h in rows(entries)[0] if h != "文件位置"]  # the name is enough on screen; json/csv have it
+    for col in shown:
+        table.add_column(col, overflow="fold", justify="right" if col in ("序号", "数值") else "left")
+    for row in rows(entries):
+        style = "yellow" if row["状态"] != "有效" else None
+        table.add_row(*(row[c] for c in shown), style=style)
+    out.print(table)
+    replaced = sum(1 for e in entries if e.status == "superseded")
+    out.plain(f"共 {len(entries)} 份报表:有效 {len(entries) - replaced},已被替换 {replaced}。")
 
 
 # --------------------------------------------------------------------------- report

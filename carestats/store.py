@@ -22,6 +22,7 @@ from typing import NamedTuple, NoReturn
 from urllib.parse import quote
 
 from carestats.errors import StoreError, UsageError, os_reason
+from carestats.text import squash
 
 ENV_DB = "CARESTATS_DB"
 DEFAULT_DB = "carestats.db"
@@ -80,6 +81,41 @@ class Submission:
     ingested_at: str
     status: str
     superseded_by: int | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One submission as ``carestats history`` lists it: which file, when, and whether (by which file, when)
+    it was replaced; superseded submissions stay in the store for exactly this."""
+
+    id: int
+    file_name: str
+    file_path: str
+    filer: str
+    table: str
+    year: int
+    ingested_at: str  # local time, ISO 8601 to the second
+    status: str  # 'active' | 'superseded'
+    superseded_by: int | None  # the submission that replaced it …
+    superseded_by_file: str | None  # … its file's name
+    superseded_at: str | None
+    values: int  # values stored from the file (unreadable cells included)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "file": self.file_name,
+            "path": self.file_path,
+            "filer": self.filer,
+            "table": self.table,
+            "year": self.year,
+            "ingested_at": self.ingested_at,
+            "status": self.status,
+            "superseded_by": self.superseded_by,
+            "superseded_by_file": self.superseded_by_file,
+            "superseded_at": self.superseded_at,
+            "values": self.values,
+        }
 
 
 class StoredValue(NamedTuple):
@@ -519,6 +555,35 @@ class Store:
         if not include_superseded:
             sql += " AND s.status = 'active'"
         return [_submission(r) for r in self.conn.execute(sql + " ORDER BY s.id", args)]
+
+    def history(self, year: int | None = None, filer: str | None = None) -> list[HistoryEntry]:
+        """Every submission, superseded ones too, oldest first (in the order stored), with the file that
+        replaced it and how many values it holds; of one year and one 报送单位 (``filer_named``) when asked.
+        A store with nothing, or nothing of ``year``, is refused as by ``require_year``."""
+        self.require_year(year)
+        rows = self.conn.execute(
+            "SELECT s.id, s.file_name, s.file_path, s.filer, s.table_id, s.year, s.ingested_at, s.status,"
+            " s.superseded_by, r.file_name, s.superseded_at,"
+            " (SELECT COUNT(*) FROM vals v WHERE v.submission_id = s.id)"
+            " FROM submissions s LEFT JOIN submissions r ON r.id = s.superseded_by"
+            " WHERE (?1 IS NULL OR s.year = ?1) AND (?2 IS NULL OR s.filer = ?2) ORDER BY s.id",
+            (year, filer),
+        )
+        return [HistoryEntry(*row) for row in rows]
+
+    def filer_named(self, text: str) -> str:
+        """The 报送单位 the store knows by ``text`` (full-width letters and spaces forgiven). One it has never had
+        is a UsageError naming those it has: a typo must not look like a unit that never filed."""
+        known = [
+            r[0] for r in self.conn.execute("SELECT filer FROM submissions GROUP BY filer ORDER BY MIN(id)")
+        ]
+        for name in known:
+            if squash(name) == squash(text):
+                return name
+        raise UsageError(
+            f"数据库 {self.path} 中没有“{text}”报送的报表。已有的报送单位:{'、'.join(known) or '无'}。"
+            "请用 --unit 写其中一个(全称)"
+        )
 
     def years(self) -> list[int]:
         return [

@@ -279,6 +279,7 @@ def test_help_pages_read_in_chinese():
         ["report", "-h"],
         ["check", "--help"],
         ["figures", "-h"],
+        ["history", "-h"],
     ):
         p = subprocess.run([sys.executable, "-m", "carestats", *args], capture_output=True, text=True)
         assert p.returncode == 0, (args, p.stderr)

@@ -136,7 +136,12 @@ def test_read_commands_give_a_writable_copys_results(kind, example_db, tmp_path,
     shutil.copy(example_db, writable)
     db = _media(tmp_path, example_db, kind, read_only)
     db_bytes = db.read_bytes()
-    for args in (["figures", "--format", "json"], ["check", "--format", "json"]):
+    commands = (
+        ["figures", "--format", "json"],
+        ["history", "--format", "json"],
+        ["check", "--format", "json"],
+    )
+    for args in commands:
         p = run_cli(*args, "--db", db, cwd=tmp_path)
         assert p.returncode == 0, (kind, args, p.stderr)
         assert "损坏" not in p.stderr and "Traceback" not in p.stderr
