@@ -200,9 +200,17 @@ def _journal_wal(conn: sqlite3.Connection, busy_ms: int) -> None:
 
 def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
     """Another program's SQLite file (tables but not carestats' schema): never add carestats' tables to it,
-    nor call it a newer carestats' store."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    nor call it a newer carestats' store.
+
+    Both are read in one read transaction: between two separate reads, another carestats creating the same
+    new store could commit its tables (version 0, then carestats' tables: “another program's file”)."""
+    conn.execute("BEGIN")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
     if (version == 0 and tables) or (version > 0 and not {"submissions", "vals"} <= tables):
         shown = "、".join(sorted(tables)[:5]) + (" 等" if len(tables) > 5 else "")
         raise StoreError(

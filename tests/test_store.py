@@ -234,3 +234,27 @@ def test_a_clash_is_found_among_thousands_of_units(tmp_path):
                 [_v("新单位", "H01", "1"), _v(late.unit, "H01", "9")],
             )
         assert [(u, c) for u, c, _sub in clash.value.clashes] == [(late.unit, "H01")]
+
+
+def test_a_store_another_carestats_creates_meanwhile_is_not_taken_for_a_foreign_file(tmp_path):
+    # two carestats starting at once on a new store: the other one commits carestats' tables between the
+    # version and the table list being read; read apart, that looked like “version 0 with tables”, another
+    # program's file. The other one's commit is made at that very moment, from the trace of the statement.
+    from carestats.store import MIGRATIONS, _refuse_foreign
+
+    path = tmp_path / "new.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")  # as the first carestats has just made it
+    other = sqlite3.connect(path, isolation_level=None)
+
+    def create_meanwhile(sql: str) -> None:
+        if "sqlite_master" in sql:
+            conn.set_trace_callback(None)
+            other.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+
+    conn.set_trace_callback(create_meanwhile)
+    _refuse_foreign(conn, path)  # the store as it was when first read: new and empty, not foreign
+    conn.close()
+    other.close()
+    with Store.open(path) as s:
+        assert s.schema_version() == SCHEMA_VERSION and s.counts() == (0, 0)
