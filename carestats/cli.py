@@ -560,7 +560,10 @@ def history(
         elif entries:
             _print_history(entries, year, filer)
         if not entries:  # a unit with returns of other years only: said, never an empty table
-            err.print(f"数据库中没有 {filer} {year} 年报送的报表。不写 --year 可列出该单位各年度的报表。")
+            who = f" {filer}" if filer else ""
+            when = f" {year} 年" if year is not None else ""
+            also = f"不写 --year 可列出{'该单位' if filer else ''}各年度的报表。" if when else ""
+            err.print(f"数据库中没有{who}{when}报送的报表。{also}")
         return 0
 
     run(debug, body)
