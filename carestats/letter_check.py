@@ -206,6 +206,8 @@ def check_letter(
 
     aligned: dict[int, tuple[Figure | None, str, int]] = {}
     template: list[tuple[str, Figure | None]] = []
+    matcher = WordMatcher(profile)
+    template_words: _TemplateWords | None = None
     if spec_obj is not None:
         try:
             rendered = render_marked(spec_obj, figures, profile, year)
@@ -213,8 +215,8 @@ def check_letter(
             notes.append(f"无法按答复函模板生成对照文本({exc.message.rstrip('。')}),改为按文字对应指标。")
         else:
             aligned, template = align(letter, written, rendered, units)
+            template_words = _TemplateWords(matcher, rendered.text, units)
     used: set[int] = set()
-    matcher = WordMatcher(profile)
     for i, w in enumerate(written):
         par = letter.paragraphs[w.paragraph]
         context = _snippet(par.text, w)
@@ -223,9 +225,13 @@ def check_letter(
         fig, printed, k = aligned.get(i, (None, None, None))
         code, contenders = matcher.tie(letter, written, i)
         if fig is not None and (
-            code == fig.code or fig.code in contenders or (code is None and not contenders)
+            code == fig.code
+            or fig.code in contenders
+            or (code is None and not contenders)
+            or (template_words is not None and template_words.tie(k) == (code, contenders))
         ):
-            # the place, where the words agree or say nothing; where they name another indicator (a clause
+            # the place, where the words agree or say nothing, or say what they say at the same place of the
+            # template (whose author put this indicator there); where they name another indicator (a clause
             # deleted before it, a paragraph moved), the place has slipped and the words are taken
             tie = _tie(profile, figures, fig.code, fig.scope, fig.value, fig.sources, ALIGNED, printed)
             used.add(k)
@@ -253,6 +259,23 @@ def check_letter(
             + "。"
         )
     return result
+
+
+class _TemplateWords:
+    """What the words say of each figure of the rendered template, asked only where a letter's words name
+    another indicator than its place: when the template's own words at that place say the same, they are
+    the template's wording (“发动210名“爱心妈妈”结对关爱留守儿童…”, whose words after 210名 are another
+    indicator's name), not a sign that the letter's text has moved."""
+
+    def __init__(self, matcher: WordMatcher, text: LetterText, units: Iterable[str]):
+        self.matcher, self.text = matcher, text
+        self.figures = find_figures(text, units)
+        self._ties: dict[int, tuple[str | None, list[str]]] = {}
+
+    def tie(self, k: int) -> tuple[str | None, list[str]]:
+        if k not in self._ties:
+            self._ties[k] = self.matcher.tie(self.text, self.figures, k)
+        return self._ties[k]
 
 
 def profile_units(profile: Profile) -> frozenset[str]:

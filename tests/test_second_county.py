@@ -1,0 +1,404 @@
+"""A second county set up as its clerk would: `carestats init`, the profile files rewritten for 元阳县 (other
+townships, one of them nesting another's name, a transport bureau with its own table, units the bundled
+catalogue never uses — 辆, 亩, 床 — and its own rules, titles, template and letter spec), blank forms from
+`carestats form` filled in with openpyxl as a clerk types figures, then ingest, check, figures, report and
+`check --letter`. Nothing here may need a code change for the new county, and nothing of 绿春县 may leak."""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from carestats.cli import app
+
+runner = CliRunner()
+
+PROFILE_TOML = """\
+county = "元阳县"
+title = "元阳县“一老一小”关爱服务年度统计"
+year = 2025
+
+[[tables]]
+id = "表一"
+name = "乡镇“一老一小”关爱服务情况统计表"
+filer = "乡镇"
+about = "filer"
+sections = [
+  { title = "一、老年人关爱服务", first = "L01" },
+  { title = "二、儿童关爱保护", first = "L07" },
+]
+
+[[tables]]
+id = "表二"
+name = "老年人健康管理情况表"
+filer = "县卫生健康局"
+about = "乡镇"
+
+[[tables]]
+id = "表三"
+name = "县民政局本级工作情况表"
+filer = "县民政局"
+about = "filer"
+
+[[tables]]
+id = "表四"
+name = "留守儿童关爱帮扶情况表"
+filer = "县妇联"
+about = "filer"
+
+[[tables]]
+id = "表五"
+name = "助老出行和农村养老用地情况表"
+filer = "县交通运输局"
+about = "filer"
+
+[[rates]]
+code = "M03"
+numerator = "M02"
+denominator = "M01"
+
+[[rates]]
+code = "T05"
+numerator = "T04"
+denominator = "T01"
+"""
+
+UNITS_CSV = """\
+单位名称,类别,报送表,其他写法
+南沙镇,乡镇,表一,南沙
+新街镇,乡镇,表一,新街
+小新街乡,乡镇,表一,小新街
+牛角寨镇,乡镇,表一,牛角寨|牛角寨乡
+大兴街道,乡镇,表一,大兴街道办事处
+县民政局,部门,表三,元阳县民政局|民政局
+县卫生健康局,部门,表二,县卫健局|卫健局
+县妇联,部门,表四,元阳县妇联|妇联
+县交通运输局,部门,表五,元阳县交通运输局|交通运输局
+"""
+
+INDICATORS_CSV = """\
+指标代码,表号,指标名称,计量单位,类型,小数位,所属指标,其他写法
+L01,表一,留守老人数,人,count,0,,留守老年人数
+L02,表一,留守老人中纳入最低生活保障人数,人,count,0,L01,其中:纳入最低生活保障
+L03,表一,纳入最低生活保障的老年人数,人,count,0,,低保老年人数
+L04,表一,发放高龄津贴金额,元,money,2,,高龄津贴
+L05,表一,养老床位,张,count,0,,养老床位数
+L06,表一,老年助餐点,个,count,0,,助餐点
+L07,表一,留守儿童数,人,count,0,,留守儿童
+L08,表一,留守儿童中纳入最低生活保障人数,人,count,0,L07,其中:纳入最低生活保障
+L09,表一,儿童之家,个,count,0,,儿童之家数
+M01,表二,65周岁以上老年人数,人,count,0,,老年人数
+M02,表二,65周岁以上老年人健康管理人数,人,count,0,,健康管理人数
+M03,表二,老年人健康管理率,%,rate,2,,健康管理率
+N01,表三,召开“一老一小”工作会议,次,count,0,,工作会议
+N02,表三,争取福彩公益金,元,money,2,,福彩公益金
+N03,表三,中心敬老院护理型床位,床,count,0,,护理型床位
+F01,表四,爱心妈妈,名,count,0,,爱心妈妈人数
+F02,表四,结对关爱留守儿童,人,count,0,,结对关爱
+F03,表四,社会各界捐赠,元,money,2,,捐赠
+T01,表五,助老爱心车辆,辆,count,0,,爱心车辆
+T02,表五,农村养老服务设施用地,亩,count,1,,养老设施用地
+T03,表五,助老车辆运营补贴,元,money,2,,运营补贴
+T04,表五,完好助老车辆,辆,count,0,,完好车辆
+T05,表五,助老车辆完好率,%,rate,2,,车辆完好率
+"""
+
+RULES_TOML = """\
+[[rule]]
+id = "S01"
+label = "数值可读"
+description = "无数据的填0,不得留空;不得填写估计数。"
+severity = "error"
+scope = "unit"
+kind = "readable"
+hint = "请填写准确数值(无数据填 0)。"
+
+[[rule]]
+id = "Y01"
+label = "留守老人低保人数不大于留守老人数"
+description = "L02 不大于 L01。"
+severity = "error"
+scope = "unit"
+expr = "L02 <= L01"
+hint = "L02 是 L01 的一部分,请核对这两个数。"
+
+[[rule]]
+id = "Y03"
+label = "健康管理率与人数一致"
+description = "M03 = M02 ÷ M01 × 100,两位小数。"
+severity = "error"
+scope = "unit"
+kind = "rate"
+code = "M03"
+hint = "请按 M02 ÷ M01 × 100 四舍五入保留两位小数重新填写。"
+
+[[rule]]
+id = "Y04"
+label = "车辆完好率与车辆数一致"
+description = "T05 = T04 ÷ T01 × 100,两位小数。"
+severity = "error"
+scope = "unit"
+kind = "rate"
+code = "T05"
+hint = "请按 T04 ÷ T01 × 100 四舍五入保留两位小数重新填写。"
+
+[[rule]]
+id = "Y06"
+label = "数值类型"
+description = "非负,小数位不超过指标目录的规定。"
+severity = "error"
+scope = "unit"
+kind = "type"
+of = ["count", "money", "rate"]
+hint = "按指标目录的小数位填写,不得为负数。"
+
+[[rule]]
+id = "Y08"
+label = "结对关爱人数不少于留守儿童数"
+description = "表间审核:全县 F02 不小于各乡镇 L07 之和。"
+severity = "error"
+scope = "between"
+expr = "F02 >= L07"
+hint = "请县妇联与各乡镇核对。"
+
+[[rule]]
+id = "Y09"
+label = "各单位均已报表"
+description = "各乡镇报送表一,各部门报送本部门的表。"
+severity = "error"
+scope = "unit"
+kind = "completeness"
+hint = "请催报。"
+
+[[rule]]
+id = "Y10"
+label = "应报指标齐全"
+description = "已报送的表中每个指标都要有数。"
+severity = "error"
+scope = "unit"
+kind = "missing"
+hint = "请补齐缺少的指标行,无数据的填 0。"
+"""
+
+TEMPLATE = """\
+@文号 {{ spec.doc_number }}
+
+# {{ spec.sender }}关于{{ spec.proposal.session }}第{{ spec.proposal.number }}号提案的答复函
+
+@主送 {{ spec.member.salutation }}：
+
+您在{{ spec.proposal.session_short }}提出的《{{ spec.proposal.title }}》的第{{ spec.proposal.number }}号提案，
+已转交我局研究办理，现将办理情况答复如下：
+
+## 一、兜底保障持续加强
+
+### （一）老年人保障。{{ year }}年，{{ county }}共有留守老人{{ fig.L01 | 人 }}，其中纳入最低生活保障的{{ fig.L02 | 人 }}；
+纳入最低生活保障的老年人有{{ fig.L03 | 人 }}，发放高龄津贴{{ fig.L04 | 万元 }}。
+
+### （二）儿童关爱。全县留守儿童{{ fig.L07 | 人 }}，其中南沙镇留守儿童{{ units.南沙镇.L07 | 人 }}，
+小新街乡留守儿童{{ units.小新街乡.L07 | 人 }}。
+县妇联发动{{ fig.F01 | 名 }}“爱心妈妈”结对关爱留守儿童{{ fig.F02 | 人 }}，社会各界捐赠{{ fig.F03 | 元 }}。
+
+## 二、健康管理
+
+65周岁以上老年人{{ fig.M01 | 人 }}，健康管理人数{{ fig.M02 | 人 }}，健康管理率{{ fig.M03 | 百分比 }}。
+
+@落款 {{ spec.sender }}
+@日期 {{ spec.date | 日期 }}
+"""
+
+# The county's own unit words as filters (辆, 亩, 床), and a count with one decimal (36.5亩).
+UNITS_TEMPLATE = """\
+@文号 {{ spec.doc_number }}
+
+# {{ spec.sender }}关于助老出行的答复函
+
+@主送 {{ spec.member.salutation }}：
+
+县交通运输局配备助老爱心车辆{{ fig.T01 | 辆 }}，车辆完好率{{ fig.T05 | 百分比 }}，
+发放助老车辆运营补贴{{ fig.T03 | 万元 }}；落实农村养老服务设施用地{{ fig.T02 | 亩 }}；
+中心敬老院护理型床位{{ fig.N03 | 床 }}。
+
+@落款 {{ spec.sender }}
+@日期 {{ spec.date | 日期 }}
+"""
+
+SPEC = """\
+year = 2025
+template = "{template}"
+index_no = "yyxmzj/2026-00012"
+publisher = "元阳县民政局"
+doc_number = "元民函〔2025〕{number}号"
+publish_date = 2025-12-20
+validity = "有效"
+result_class = "B"
+sender = "元阳县民政局"
+date = 2025-12-20
+
+[member]
+name = "王某某"
+salutation = "尊敬的王某某委员"
+
+[proposal]
+session = "政协元阳县第十届委员会第五次会议"
+session_short = "县政协十届五次会议"
+number = "{number}"
+title = "关于加强元阳县农村“一老一小”关爱服务的建议"
+"""
+
+# What each unit types into its form (表一 in the order of the catalogue; 表二 M01, M02; the rest by code).
+TABLE1 = {
+    "南沙镇": [812, 95, 1203, 356800, 120, 6, 1534, 88, 5],
+    "新街镇": [1045, 130, 1580, 498600.5, 150, 8, 2011, 102, 7],
+    "小新街乡": [433, 51, 690, 201300, 60, 3, 802, 40, 3],
+    "牛角寨镇": [920, 118, 1377, 412000, 90, 5, 1720, 95, 6],
+    "大兴街道": [288, 22, 405, 150250.25, 200, 4, 610, 18, 4],
+}
+TABLE2 = {
+    "南沙镇": (5210, 4630),
+    "新街镇": (6120, 5480),
+    "小新街乡": (2890, 2400),
+    "牛角寨镇": (4760, 4300),
+    "大兴街道": (1980, 1850),
+}
+OWN = {
+    "N01": 4,
+    "N02": 1865000,
+    "N03": 86,
+    "F01": 210,
+    "F02": 6700,
+    "F03": 153600,
+    "T01": 24,
+    "T02": 36.5,
+    "T03": 480000,
+    "T04": 22,
+}
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def rate(numerator: int, denominator: int) -> float:
+    """The rate as the clerk types it: the ratio × 100 rounded half-up to two places."""
+    exact = Decimal(numerator) * 100 / Decimal(denominator)
+    return float(exact.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def write_profile(root: Path) -> Path:
+    """`carestats init`, then the documented profile files rewritten for 元阳县."""
+    r = invoke("init", root)
+    assert r.exit_code == 0, r.output
+    (root / "profile.toml").write_text(PROFILE_TOML, encoding="utf-8")
+    (root / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
+    (root / "indicators.csv").write_text(INDICATORS_CSV, encoding="utf-8")
+    (root / "rules.toml").write_text(RULES_TOML, encoding="utf-8")
+    form = (root / "form.toml").read_text(encoding="utf-8")
+    form = form.replace(
+        '"表一" = "{county}{unit}{year}年“一老一小”关爱服务情况统计表"',
+        '"表一" = "{county}{unit}{year}年乡镇关爱服务统计表"',
+    )
+    (root / "form.toml").write_text(form.split("rules = [")[0] + 'rules = ["L02 不大于 L01。"]\n', "utf-8")
+    (root / "templates" / "yuanyang-reply.j2").write_text(TEMPLATE, encoding="utf-8")
+    (root / "templates" / "yuanyang-units.j2").write_text(UNITS_TEMPLATE, encoding="utf-8")
+    letters = root / "letters"
+    letters.mkdir(exist_ok=True)
+    (letters / "2025-12.toml").write_text(
+        SPEC.format(template="yuanyang-reply.j2", number=12), encoding="utf-8"
+    )
+    (letters / "2025-13.toml").write_text(
+        SPEC.format(template="yuanyang-units.j2", number=13), encoding="utf-8"
+    )
+    return root
+
+
+def fill(form: Path, target: Path) -> Path:
+    """Type the unit's figures into the value cells of a blank form, as a clerk would, and save it."""
+    wb = openpyxl.load_workbook(form)
+    ws = wb["统计表"]
+    table = ws["A1"].value
+    if table == "表一":
+        unit = ws["A3"].value.split(":")[1]
+        values = iter(TABLE1[unit])
+        for row in range(5, ws.max_row + 1):
+            if str(ws.cell(row, 2).value or "").startswith("L"):
+                ws.cell(row, 5).value = next(values)
+    elif table == "表二":
+        for row in range(5, 10):
+            a, b = TABLE2[ws.cell(row, 2).value]
+            ws.cell(row, 3).value, ws.cell(row, 5).value, ws.cell(row, 7).value = a, b, rate(b, a)
+    else:
+        own = {**OWN, "T05": rate(OWN["T04"], OWN["T01"])}
+        for row in range(5, ws.max_row + 1):
+            code = ws.cell(row, 2).value
+            if code in own:
+                ws.cell(row, 5).value = own[code]
+    path = target / form.name
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> dict[str, Path]:
+    """The profile, the blank forms, the filled returns and a store holding them."""
+    root = tmp_path_factory.mktemp("yuanyang")
+    profile = write_profile(root / "元阳配置")
+    forms, returns = root / "下发报表", root / "报表"
+    returns.mkdir()
+    r = invoke("form", "--profile", profile, "--year", 2025, "--all", "-o", forms)
+    assert r.exit_code == 0, r.output
+    for form in sorted(forms.glob("*.xlsx")):
+        fill(form, returns)
+    db = root / "元阳.db"
+    r = invoke("ingest", "--profile", profile, "--db", db, returns)
+    assert r.exit_code == 0, r.output
+    return {"root": root, "profile": profile, "forms": forms, "returns": returns, "db": db}
+
+
+def letter_figures(county: dict[str, Path], letter: Path) -> tuple[int, list[dict]]:
+    r = invoke(
+        "check", "--profile", county["profile"], "--db", county["db"], "--letter", letter, "--format", "json"
+    )
+    return r.exit_code, json.loads(r.stdout)["letter"]["figures"]
+
+
+# ------------------------------------------------------------------------------------------ the tests
+def test_the_county_is_ingested_checked_and_summed(county):
+    r = invoke("check", "--profile", county["profile"], "--db", county["db"])
+    assert r.exit_code == 0, r.output
+    r = invoke("figures", "--profile", county["profile"], "--db", county["db"], "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["county"] == "元阳县"
+    assert data["totals"]["L07"] == 6677 and data["totals"]["L04"] == "1618950.75"
+    assert data["totals"]["M03"] == "89.03" and data["totals"]["T05"] == "91.67"
+    assert data["totals"]["T02"] == "36.5" and data["totals"]["N03"] == 86
+    assert data["units"]["小新街乡"]["L07"] == 802 and data["units"]["新街镇"]["L07"] == 2011
+
+
+def test_an_unedited_letter_checks_clean_where_its_words_fit_another_indicator(county, tmp_path):
+    # “发动210名“爱心妈妈”结对关爱留守儿童6700人”: the words after 210名 are F02's whole name, and
+    # “65周岁以上老年人20960人” fits M02's longer name too; the template put F01 and M01 there, and the
+    # letter says exactly what the template says: the place has not slipped, the words prove nothing
+    for suffix in (".docx", ".txt"):
+        letter = tmp_path / f"答复函{suffix}"
+        spec = county["profile"] / "letters" / "2025-12.toml"
+        r = invoke("report", "--profile", county["profile"], "--db", county["db"], spec, "-o", letter)
+        assert r.exit_code == 0, r.output
+        code, figures = letter_figures(county, letter)
+        assert code == 0, [f for f in figures if f["status"] != "ok"]
+        assert {(f["status"], f["how"]) for f in figures} == {("ok", "aligned")}
+        assert [f["code"] for f in figures if f["letter_text"] in ("210名", "20960人")] == ["F01", "M01"]
+    text = letter.read_text(encoding="utf-8-sig").replace("留守老人3498人", "留守老人3489人")
+    edited = tmp_path / "改过.txt"
+    edited.write_text(text, encoding="utf-8")
+    code, figures = letter_figures(county, edited)
+    assert code == 1
+    assert [(f["letter_text"], f["code"], f["expected"]) for f in figures if f["status"] != "ok"] == [
+        ("3489人", "L01", "3498人")
+    ]
