@@ -324,7 +324,7 @@ class Figure:
     ``{{ fig.A05 }}`` prints the bare number; a filter (``| 人``, ``| 万元`` …) writes it with its unit.
     """
 
-    __slots__ = ("code", "name", "unit", "kind", "scope", "value", "sources", "_recorder")
+    __slots__ = ("code", "name", "unit", "kind", "decimals", "scope", "value", "sources", "_recorder")
 
     def __init__(
         self, indicator: Any, scope: str, value: Decimal, sources: tuple[Any, ...], recorder: Recorder
@@ -333,6 +333,7 @@ class Figure:
         self.name: str = indicator.name
         self.unit: str = indicator.unit
         self.kind: str = indicator.kind
+        self.decimals: int = indicator.decimals
         self.scope = scope
         self.value = value
         self.sources = sources
@@ -504,8 +505,11 @@ class LetterContext:
 
 
 # ------------------------------------------------------------------------------------------------ filters
-def _figure_filter(fn: Callable[..., str], kinds: tuple[str, ...], what: str) -> Callable[..., str]:
-    """Wrap a numfmt function so that it records the figure and names the indicator when it fails."""
+def _figure_filter(
+    fn: Callable[..., str], kinds: tuple[str, ...], what: str, *, places: bool = False
+) -> Callable[..., str]:
+    """Wrap a numfmt function so that it records the figure and names the indicator when it fails.
+    ``places``: pass the indicator's 小数位 (a count of 亩 may have one), so the catalogue decides."""
 
     def apply(value: Any, *args: Any, **kwargs: Any) -> str:
         if isinstance(value, jinja2.Undefined):
@@ -513,6 +517,8 @@ def _figure_filter(fn: Callable[..., str], kinds: tuple[str, ...], what: str) ->
         if isinstance(value, Figure):
             if value.kind not in kinds:
                 raise ProfileError(f"模板把{value.label}(类型 {value.kind})按{what}写出,请换用合适的写法。")
+            if places:
+                kwargs = {**kwargs, "places": value.decimals}
             try:
                 text = fn(value.value, *args, **kwargs)
             except NumberFormatError as exc:
@@ -533,11 +539,18 @@ def _plain_filter(fn: Callable[..., str]) -> Callable[..., str]:
     return apply
 
 
-def letter_filters() -> dict[str, Callable[..., str]]:
-    """The named filters of a letter template (see templates/README.md)."""
+def count_units(profile: Any = None) -> tuple[str, ...]:
+    """The unit words a count may be written with: ``COUNT_UNITS`` and the 计量单位 of the profile's own
+    counts (辆, 亩, 床 …), so that another county's catalogue needs no code change."""
+    own = () if profile is None else (i.unit for i in profile.indicators.values() if i.kind == "count")
+    return tuple(dict.fromkeys((*COUNT_UNITS, *(u for u in own if u.isidentifier()))))
+
+
+def letter_filters(profile: Any = None) -> dict[str, Callable[..., str]]:
+    """The named filters of a letter template (see templates/README.md); ``profile`` adds its count units."""
     count = ("count",)
     filters: dict[str, Callable[..., str]] = {
-        "数": _figure_filter(numfmt.count, count, "计数"),
+        "数": _figure_filter(numfmt.count, count, "计数", places=True),
         "约数": _figure_filter(numfmt.approx, count, "约数"),
         "元": _figure_filter(numfmt.yuan, ("money",), "金额(元)"),
         "万元": _figure_filter(numfmt.wan_yuan, ("money",), "金额(万元)"),
@@ -546,8 +559,8 @@ def letter_filters() -> dict[str, Callable[..., str]]:
         "日期": _plain_filter(numfmt.cn_date),
         "文号": _plain_filter(numfmt.doc_number),
     }
-    for unit in COUNT_UNITS:
-        filters[unit] = _figure_filter(partial(numfmt.count, unit=unit), count, f"“{unit}”")
+    for unit in count_units(profile):
+        filters[unit] = _figure_filter(partial(numfmt.count, unit=unit), count, f"“{unit}”", places=True)
     return filters
 
 
@@ -562,7 +575,7 @@ def make_environment(profile: Any) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(letter_filters())
+    env.filters.update(letter_filters(profile))
     return env
 
 

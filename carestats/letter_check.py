@@ -345,7 +345,7 @@ def render_marked(spec: LetterSpec, figures: Figures, profile: Profile, year: in
         return apply
 
     env: jinja2.Environment = make_environment(profile)
-    for name in letter_filters():
+    for name in letter_filters(profile):
         env.filters[name] = wrap(env.filters[name])
     env.finalize = lambda v: mark(v, str(v)) if isinstance(v, Figure) else v
     letter = render_letter(spec, figures, profile, year, environment=env)

@@ -67,13 +67,19 @@ def _non_negative(d: Decimal, what: str) -> None:
         raise NumberFormatError(f"{what}是负数({plain(d)}),不能这样写入答复函。")
 
 
-def count(value: Number, unit: str = "") -> str:
-    """An exact count with its unit word: 5580 → '5580人'. A count with decimals is refused."""
+def count(value: Number, unit: str = "", places: int = 0) -> str:
+    """An exact count with its unit word: 5580 → '5580人'. ``places``: the decimals the catalogue allows
+    (an area in 亩 with one: 36.5 → '36.5亩'); a figure with more is refused, never rounded."""
     d = to_decimal(value)
     _non_negative(d, "计数")
-    if d != d.to_integral_value():
+    if d == d.to_integral_value():
+        return format(d.quantize(Decimal(1)), "f") + unit
+    if places <= 0:
         raise NumberFormatError(f"计数应为整数,却是 {plain(d)}。")
-    return format(d.quantize(Decimal(1)), "f") + unit
+    shown = trimmed(d)
+    if len(shown.split(".", 1)[1]) > places:
+        raise NumberFormatError(f"计数 {plain(d)} 的小数位超过指标目录规定的 {places} 位。")
+    return shown + unit
 
 
 def yuan(value: Number) -> str:

@@ -33,6 +33,15 @@ def test_count_refuses_what_is_not_an_exact_count(bad):
         numfmt.count(bad, "人")
 
 
+def test_count_with_the_decimals_the_catalogue_allows():
+    # an area in 亩 with one decimal (indicators.csv 小数位 = 1): written as it is, trailing zeros dropped
+    assert numfmt.count(Decimal("36.5"), "亩", places=1) == "36.5亩"
+    assert numfmt.count(Decimal("36.50"), "亩", places=1) == "36.5亩"
+    assert numfmt.count(Decimal("36.0"), "亩", places=1) == "36亩"
+    with pytest.raises(NumberFormatError, match="超过指标目录规定的 1 位"):
+        numfmt.count(Decimal("36.55"), "亩", places=1)
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [

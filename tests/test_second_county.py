@@ -402,3 +402,45 @@ def test_an_unedited_letter_checks_clean_where_its_words_fit_another_indicator(c
     assert [(f["letter_text"], f["code"], f["expected"]) for f in figures if f["status"] != "ok"] == [
         ("3489人", "L01", "3498人")
     ]
+
+
+def test_the_countys_own_unit_words_are_letter_filters_and_a_count_keeps_its_decimals(county, tmp_path):
+    # 辆, 亩 and 床 are 计量单位 of the county's catalogue: `| 辆` must write “24辆” as `| 个` writes “26个”,
+    # and T02 (亩, one decimal in indicators.csv) is written as it is, 36.5亩, never refused as “not whole”
+    spec = county["profile"] / "letters" / "2025-13.toml"
+    letter = tmp_path / "答复函.txt"
+    r = invoke("report", "--profile", county["profile"], "--db", county["db"], spec, "-o", letter)
+    assert r.exit_code == 0, r.output
+    text = letter.read_text(encoding="utf-8-sig")
+    assert "助老爱心车辆24辆，车辆完好率91.67%" in text
+    assert "设施用地36.5亩；中心敬老院护理型床位86床。" in text
+    code, figures = letter_figures(county, letter)
+    assert code == 0
+    assert [(f["letter_text"], f["code"], f["status"]) for f in figures] == [
+        ("24辆", "T01", "ok"),
+        ("91.67%", "T05", "ok"),
+        ("48万元", "T03", "ok"),
+        ("36.5亩", "T02", "ok"),
+        ("86床", "N03", "ok"),
+    ]
+    edited = tmp_path / "改过.txt"
+    edited.write_text(text.replace("36.5亩", "38.5亩").replace("86床", "88床"), encoding="utf-8")
+    code, figures = letter_figures(county, edited)
+    assert code == 1
+    assert [(f["letter_text"], f["expected"]) for f in figures if f["status"] == "wrong"] == [
+        ("38.5亩", "36.5亩"),
+        ("88床", "86床"),
+    ]
+
+
+def test_a_count_with_decimals_in_the_catalogue_is_written_with_them(county, tmp_path):
+    # `| 数` on T02 (one decimal in indicators.csv) writes 36.5, as the returns give it
+    (county["profile"] / "templates" / "area.j2").write_text(
+        "@文号 {{ spec.doc_number }}\n\n落实用地{{ fig.T02 | 数 }}亩，车辆{{ fig.T01 | 数 }}辆。\n",
+        encoding="utf-8",
+    )
+    spec = tmp_path / "area.toml"
+    spec.write_text(SPEC.format(template="area.j2", number=14), encoding="utf-8")
+    r = invoke("report", "--profile", county["profile"], "--db", county["db"], spec)
+    assert r.exit_code == 0, r.output
+    assert "落实用地36.5亩，车辆24辆。" in r.stdout
