@@ -49,6 +49,21 @@ HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
 PRIOR_FILL = PatternFill("solid", fgColor="D9D9D9")
 UNLOCKED = Protection(locked=False)
 NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0.00", "rate": "0.00"}
+_PLACES = {1: "一位", 2: "两位", 3: "三位", 4: "四位"}
+
+
+def number_format(ind: Indicator) -> str:
+    """The cell's display format with the indicator's own decimals (an area in 亩 with one shows 36.5,
+    not 37): the catalogue says how many, not the kind."""
+    base = NUMBER_FORMATS[ind.kind]
+    whole = base.split(".", 1)[0]
+    return whole + ("." + "0" * ind.decimals if ind.decimals > 0 else "")
+
+
+def _places(decimals: int) -> str:
+    return _PLACES.get(decimals, f" {decimals} 位")
+
+
 _BAD_FILENAME = re.compile(r'[\\/:*?"<>|\r\n\t]')
 
 
@@ -447,7 +462,7 @@ def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
 
 def _value_cell(ws: Worksheet, row: int, col: int, ind: Indicator, dv: DataValidation) -> str:
     cell = _style(ws.cell(row, col), h="right")
-    cell.number_format = NUMBER_FORMATS[ind.kind]
+    cell.number_format = number_format(ind)
     cell.protection = UNLOCKED
     dv.add(cell)
     return cell.coordinate
@@ -455,7 +470,7 @@ def _value_cell(ws: Worksheet, row: int, col: int, ind: Indicator, dv: DataValid
 
 def _prior_cell(ws: Worksheet, row: int, col: int, ind: Indicator, value: Decimal | None) -> None:
     cell = _style(ws.cell(row, col, value), h="right")
-    cell.number_format = NUMBER_FORMATS[ind.kind]
+    cell.number_format = number_format(ind)
     cell.fill = PRIOR_FILL
     cell.font = Font(name=BODY_FONT, size=11, color="404040")
 
@@ -469,15 +484,20 @@ def _footer(ws: Worksheet, row: int, ncols: int, text: str) -> None:
 
 def validation_for(ind: Indicator) -> DataValidation:
     """Excel's own input check for one indicator, with a Chinese prompt and error message."""
-    if ind.kind == "count":
+    places = _places(ind.decimals)
+    if ind.kind == "count" and ind.decimals == 0:
         dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0")
         rule = f"请填写不小于 0 的整数,单位:{ind.unit}。"
+    elif ind.kind == "count":  # an area in 亩 …: the catalogue gives it decimals
+        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+        rule = f"请填写不小于 0 的数,至多{places}小数,单位:{ind.unit}。"
     elif ind.kind == "money":
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
-        rule = f"请填写不小于 0 的金额,单位:{ind.unit}(不要填万元),至多两位小数。"
+        rule = f"请填写不小于 0 的金额,单位:{ind.unit}(不要填万元),至多{places}小数。"
     else:
         dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
-        rule = f"请填写 0 至 100 之间的百分数,保留两位小数,如 98.50,不带 % 号。单位:{ind.unit}。"
+        example = format(Decimal("98.5").quantize(Decimal(1).scaleb(-ind.decimals)), "f")
+        rule = f"请填写 0 至 100 之间的百分数,保留{places}小数,如 {example},不带 % 号。单位:{ind.unit}。"
     dv.allow_blank = False
     dv.showInputMessage = True
     dv.showErrorMessage = True

@@ -444,3 +444,19 @@ def test_a_count_with_decimals_in_the_catalogue_is_written_with_them(county, tmp
     r = invoke("report", "--profile", county["profile"], "--db", county["db"], spec)
     assert r.exit_code == 0, r.output
     assert "落实用地36.5亩，车辆24辆。" in r.stdout
+
+
+def test_a_form_takes_and_shows_the_decimals_the_catalogue_gives(county):
+    # T02 (亩, one decimal): Excel's input check must let the clerk type 36.5, and the cell must show 36.5,
+    # not 37; the counts of vehicles stay whole numbers
+    form = next(county["forms"].glob("*助老出行*"))
+    ws = openpyxl.load_workbook(form)["统计表"]
+    rows = {ws.cell(r, 2).value: r for r in range(5, ws.max_row + 1)}
+    checks = {str(c): dv for dv in ws.data_validations.dataValidation for c in dv.sqref}
+    area, cars, rate_cell = (f"E{rows[c]}" for c in ("T02", "T01", "T05"))
+    assert checks[area].type == "decimal" and "至多一位小数" in checks[area].prompt
+    assert ws[area].number_format == "#,##0.0"
+    assert checks[cars].type == "whole" and ws[cars].number_format == "#,##0"
+    assert "保留两位小数" in checks[rate_cell].prompt and ws[rate_cell].number_format == "0.00"
+    filled = openpyxl.load_workbook(county["returns"] / form.name)["统计表"]
+    assert filled[area].value == 36.5
