@@ -14,12 +14,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from carestats.errors import CarestatsError
 from carestats.profile import Indicator, Profile
 from carestats.reader import Sheet, col_letter
-from carestats.text import MEASURE_UNITS, name_key, nfkc, split_unit, squash, strip_qizhong
+from carestats.text import measure_units, name_key, nfkc, split_unit, squash, strip_qizhong, unit_alternation
 from carestats.values import BLANK, UNIT_MISMATCH, Parsed, parse_value, raw_text, unit_scale
 
 NAME_HEADERS = {"指标名称", "指标", "项目", "项目名称", "名称", "指标项目"}
@@ -610,13 +611,16 @@ def _figure_text(cell: object) -> str | None:
         return raw_text(cell)
     if t is str and (text := cell.strip()):  # type: ignore[union-attr]
         compact = re.sub(r"[\s,]", "", nfkc(text))
-        m = _FIGURE.match(compact)
+        m = _figure_pattern(unit_alternation()).match(compact)
         return text if m else None
     return None
 
 
-# a number, alone or with a unit word after it: what a figure typed into the wrong column looks like
-_FIGURE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(万元|人次|场次|元|人|%|个|所|张|次|份|家|名|户)?$")
+@lru_cache(maxsize=4)
+def _figure_pattern(units: str) -> re.Pattern[str]:
+    """A number, alone or with a unit word after it (the profile's own too, 24辆): what a figure typed into
+    the wrong column looks like."""
+    return re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(" + units + r")?$")
 
 
 def elsewhere_note(cells: list[tuple[str, str]]) -> str:
@@ -1042,7 +1046,7 @@ def _read_units_layout(
         units_row = (
             {j: u for j in columns if (u := grid.label(i, j))} if label in ("", "单位", "计量单位") else {}
         )
-        if units_row and all(u in MEASURE_UNITS for u in units_row.values()):
+        if units_row and all(u in measure_units() for u in units_row.values()):
             # a 计量单位 row under the header (人 | 人 | % | 场次): each column's unit, where its header has none
             for j, u in units_row.items():
                 code, hint = columns[j]

@@ -21,7 +21,7 @@ from typing import Any
 from carestats.errors import CarestatsError, ProfileError, os_reason, toml_problem
 from carestats.reader import Limits
 from carestats.resources import default_profile_dir, templates_dir
-from carestats.text import name_key, squash
+from carestats.text import add_measure_units, name_key, squash
 
 KINDS = ("count", "money", "rate")
 UNIT_KINDS = (
@@ -108,6 +108,12 @@ class Profile:
     _unit_parts: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _unit_longest: int = field(default=0, repr=False)
     _table_codes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A profile sent to a worker process that starts a new Python (Windows): its catalogue's unit
+        words are made known there too, as ``load`` made them known here."""
+        self.__dict__.update(state)
+        add_measure_units(ind.unit for ind in self.indicators.values())
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -741,6 +747,7 @@ def _read_indicators(path: Path, tables: dict[str, Table], rates: dict[str, Rate
             )
     if not out:
         raise ProfileError(f"配置文件 {path} 中没有指标。")
+    add_measure_units(ind.unit for ind in out.values())  # before any label is compared: “车辆(辆)” is 车辆
     _refuse_shared_spellings(path, out, lines)
     return out
 

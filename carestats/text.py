@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
-# Measurement units a label may carry in brackets, e.g. “留守老人数(人)”, “健康管理率(%)”.
+# Measurement units a label may carry in brackets, e.g. “留守老人数(人)”, “健康管理率(%)”; a profile adds
+# its catalogue's own (辆, 亩, 床) when it is loaded (``add_measure_units``).
 MEASURE_UNITS = (
     "万元",
     "人次",
@@ -27,7 +29,58 @@ MEASURE_UNITS = (
 
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans("", "", "“”‘’\"'「」『』《》〈〉")
-_UNIT_TAIL = re.compile(r"[((\[【]\s*(" + "|".join(re.escape(u) for u in MEASURE_UNITS) + r")\s*[))\]】]$")
+
+
+def _alternation(units: Iterable[str]) -> str:
+    """``人次|场次|人 …``: longest first, so that 人次 is never read as 人 followed by 次."""
+    return "|".join(re.escape(u) for u in sorted(units, key=lambda u: -len(u)))
+
+
+def _unit_tail(units: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"[((\[【]\s*(" + _alternation(units) + r")\s*[))\]】]$")
+
+
+_units: tuple[str, ...] = MEASURE_UNITS
+_UNIT_TAIL = _unit_tail(_units)
+_NOT_A_UNIT = re.compile(r"[\s\d()（）\[\]【】|,,;;]")
+
+
+def measure_units() -> tuple[str, ...]:
+    """The unit words known now: ``MEASURE_UNITS`` and those the loaded profiles' catalogues added."""
+    return _units
+
+
+def _figure_units(units: tuple[str, ...]) -> str:
+    # 岁 only heads a column (“年龄(岁)”): a figure is never so many 岁
+    return _alternation(u for u in units if u != "岁")
+
+
+_FIGURE_UNITS = _figure_units(_units)
+
+
+def unit_alternation() -> str:
+    """The unit words a figure may be typed with (5680人, 24辆) as a regular-expression alternation, longest
+    first (made once per set of units: it is asked for every value cell typed as text)."""
+    return _FIGURE_UNITS
+
+
+def add_measure_units(units: Iterable[str]) -> bool:
+    """Make a catalogue's own 计量单位 (辆, 亩, 床) unit words like 人 and 个: “助老爱心车辆(辆)” is then
+    助老爱心车辆 with the unit 辆, as “留守老人数(人)” is 留守老人数. Called whenever a profile is loaded (in a
+    worker too): another county's units need no code change. True when a unit was new."""
+    global _units, _UNIT_TAIL, _FIGURE_UNITS
+    new = tuple(u for u in dict.fromkeys(nfkc(x).strip() for x in units) if u and not _NOT_A_UNIT.search(u))
+    new = tuple(u for u in new if u not in _units)
+    if not new:
+        return False
+    _units = _units + new
+    _UNIT_TAIL = _unit_tail(_units)
+    _FIGURE_UNITS = _figure_units(_units)
+    split_unit.cache_clear()
+    name_key.cache_clear()
+    return True
+
+
 _NUMBERING = re.compile(r"^(\d+[.、.)]|[((]?[一二三四五六七八九十]+[)、)]|[((]\d+[))])")
 _QIZHONG = re.compile(r"^其中[::]?")
 _CIRCLED = dict.fromkeys(range(0x2460, 0x2474))  # ①…⑳ as numbering (NFKC would make them plain digits)

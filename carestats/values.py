@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from carestats.profile import Indicator
-from carestats.text import nfkc
+from carestats.text import nfkc, unit_alternation
 
 # Problem codes (stable: tests, the store and check depend on them, not on wording).
 BLANK = "blank"
@@ -41,7 +41,14 @@ _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "暂无", 
 _APPROX = re.compile(r"(余|多|约|左右|以上|以下|上下|近|超过|不到|大约|大概|~|～|\+$|^\+)")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_SUFFIX = re.compile(r"^(?P<num>[+-]?[\d.,]+)\s*(?P<unit>万元|人次|场次|元|人|%|个|所|张|次|份|家|名|户)$")
+
+
+@lru_cache(maxsize=4)
+def _suffix(units: str) -> re.Pattern[str]:
+    """A number with a unit word after it (5680人, 168.872万元, and the profile's own: 24辆, 36.5亩)."""
+    return re.compile(r"^(?P<num>[+-]?[\d.,]+)\s*(?P<unit>" + units + r")$")
+
+
 _SPACED_DIGITS = re.compile(r"\d\s+\d")
 _SPACE_GROUPED = re.compile(r"^[+-]?\d{1,3}(\s\d{3})+(\.\d+)?(\s*\D+)?$")  # 1 234 567.5 (人)
 # Excel holds 15 significant digits: a figure of 16 digits or more before the point is no count or sum of
@@ -175,7 +182,7 @@ def parse_value(
         return Parsed(None, raw, PLACEHOLDER, f"“{raw}”不是数值;无数据的应填 0")
     if _APPROX.search(compact):
         return Parsed(None, raw, APPROXIMATE, f"“{raw}”是估计数;填报说明要求填写准确数,不得填写“约”“余”等")
-    m = _SUFFIX.match(compact)
+    m = _suffix(unit_alternation()).match(compact)
     if m:
         scale2, problem = unit_scale(m.group("unit"), ind)
         if problem:

@@ -7,6 +7,7 @@ catalogue never uses — 辆, 亩, 床 — and its own rules, titles, template a
 from __future__ import annotations
 
 import json
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -460,3 +461,90 @@ def test_a_form_takes_and_shows_the_decimals_the_catalogue_gives(county):
     assert "保留两位小数" in checks[rate_cell].prompt and ws[rate_cell].number_format == "0.00"
     filled = openpyxl.load_workbook(county["returns"] / form.name)["统计表"]
     assert filled[area].value == 36.5
+
+
+def test_a_figure_typed_with_the_countys_own_unit_word_is_read(county, tmp_path):
+    # “26个” is read as 26 for a count of 个; “24辆” and “36.5亩” must be read alike for the county's own units,
+    # and “22个” for a count of 辆 is a unit mismatch, never a figure
+    returns = tmp_path / "报表"
+    returns.mkdir()
+    form = next(county["returns"].glob("*助老出行*"))
+    wb = openpyxl.load_workbook(form)
+    ws = wb["统计表"]
+    rows = {ws.cell(r, 2).value: r for r in range(5, ws.max_row + 1)}
+    ws[f"E{rows['T01']}"], ws[f"E{rows['T02']}"] = "24辆", "36.5 亩"
+    wb.save(returns / form.name)
+    db = tmp_path / "c.db"
+    r = invoke("ingest", "--profile", county["profile"], "--db", db, returns)
+    assert r.exit_code == 0, r.output
+    r = invoke("figures", "--profile", county["profile"], "--db", db, "--format", "json")
+    totals = json.loads(r.stdout)["totals"]
+    assert (totals["T01"], totals["T02"]) == (24, "36.5")
+    ws[f"E{rows['T04']}"] = "22个"
+    wb.save(returns / form.name)
+    r = invoke("ingest", "--profile", county["profile"], "--db", db, "--replace", returns)
+    assert (
+        r.exit_code == 1 and "“22个”的计量单位为“个”,而指标 T04 完好助老车辆 的计量单位是“辆”" in r.output
+    ), r.output
+
+
+def test_a_label_with_the_countys_own_unit_in_brackets_names_its_indicator(county, tmp_path):
+    # “留守老人数(人)” is 留守老人数: “助老爱心车辆(辆)” and “农村养老服务设施用地(亩)” must be read alike
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["元阳县2025年助老出行和农村养老用地情况表"])
+    ws.append(["填报单位:县交通运输局"])
+    ws.append(["序号", "指标名称", "2025年"])
+    rows = [
+        ("助老爱心车辆(辆)", 24),
+        ("农村养老服务设施用地(亩)", 36.5),
+        ("助老车辆运营补贴(元)", 480000),
+        ("完好助老车辆(辆)", 22),
+        ("助老车辆完好率(%)", 91.67),
+    ]
+    for n, (label, value) in enumerate(rows, start=1):
+        ws.append([n, label, value])
+    path = tmp_path / "县交通运输局2025年报表.xlsx"
+    wb.save(path)
+    db = tmp_path / "c.db"
+    r = invoke("ingest", "--profile", county["profile"], "--db", db, path)
+    assert r.exit_code == 0, r.output
+    r = invoke("figures", "--profile", county["profile"], "--db", db, "--format", "json")
+    assert json.loads(r.stdout)["units"]["县交通运输局"] == {
+        "T01": 24,
+        "T02": "36.5",
+        "T03": "480000.00",
+        "T04": 22,
+        "T05": "91.67",
+    }
+
+
+def test_a_one_township_a_row_form_with_the_countys_own_unit_is_generated_and_read(county, tmp_path):
+    # 表二's columns are headed “M04 家庭病床(床)” by `carestats form`, which reads every form back before
+    # handing it out: a unit the bundled catalogue never uses must not make its own form unreadable
+    profile = tmp_path / "元阳配置"
+    shutil.copytree(county["profile"], profile)
+    with (profile / "indicators.csv").open("a", encoding="utf-8") as fh:
+        fh.write("M04,表二,家庭病床,床,count,0,,\n")
+    r = invoke("form", "--profile", profile, "--year", 2026, "--table", "表二", "-o", tmp_path / "表")
+    assert r.exit_code == 0, r.output
+    form = next((tmp_path / "表").glob("*.xlsx"))
+    ws = openpyxl.load_workbook(form)["统计表"]
+    assert "M04 家庭病床(床)" in [c.value for c in ws[4]]
+
+
+def _split_in_worker(profile: object) -> tuple[str, str | None]:
+    from carestats.text import split_unit
+
+    return split_unit("助老爱心车辆(辆)")
+
+
+def test_a_worker_that_starts_a_new_python_knows_the_countys_unit_words(county):
+    # a big batch is read by workers; on Windows each starts a new Python and receives the profile pickled
+    from multiprocessing import get_context
+
+    from carestats.profile import Profile
+
+    profile = Profile.load(county["profile"])
+    with get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_split_in_worker, (profile,)) == ("助老爱心车辆", "辆")
