@@ -818,7 +818,7 @@ def init(
     directory: Annotated[Path, typer.Argument(help="新配置目录(不存在或为空)。", show_default=False)],
     debug: DebugOpt = False,
 ) -> None:
-    """复制一份自带的配置(单位、指标目录、审核关系、模板)到指定目录,供修改后用 --profile 使用。
+    """复制一份自带的配置(单位、指标目录、审核关系、模板、答复函说明示例)到指定目录,供修改后用 --profile 使用。
 
     例:carestats init 我县配置
     """
@@ -829,7 +829,10 @@ def init(
         with writing(directory):
             target = init_profile(directory)
         Profile.load(target)
-        out.print(f"已生成配置目录 {target}。修改其中的文件后,用 --profile {target} 使用。")
+        out.print(
+            f"已生成配置目录 {target}。修改其中的文件后,用 --profile {target} 使用;"
+            f"答复函说明的示例在 {target / 'letters'} 中。"
+        )
         return 0
 
     run(debug, body)

@@ -20,7 +20,7 @@ from typing import Any
 
 from carestats.errors import CarestatsError, ProfileError, os_reason, toml_problem
 from carestats.reader import Limits
-from carestats.resources import default_profile_dir, templates_dir
+from carestats.resources import default_profile_dir, examples_dir, templates_dir
 from carestats.text import add_measure_units, name_key, squash
 
 KINDS = ("count", "money", "rate")
@@ -829,11 +829,14 @@ def _read_units(path: Path, tables: dict[str, Table]) -> dict[str, Unit]:
 
 
 def init_profile(target: Path) -> Path:
-    """Write an editable copy of the bundled profile (with its templates) into ``target``."""
+    """Write an editable copy of the bundled profile (with its templates and the example letter spec, in
+    ``letters/`` where ``check --letter`` looks for specs) into ``target``: an installed carestats keeps
+    the bundled examples inside the package, where a clerk would never find them."""
     if target.exists() and not target.is_dir():
         raise ProfileError(f"{target} 是一个文件,不是文件夹;请指定一个新的文件夹。")
     if target.exists() and any(target.iterdir()):
         raise ProfileError(f"目录 {target} 已存在且不为空;请指定一个新目录,以免覆盖已有配置。")
     shutil.copytree(default_profile_dir(), target, dirs_exist_ok=True)
     shutil.copytree(templates_dir(), target / "templates", dirs_exist_ok=True)
+    shutil.copytree(examples_dir() / "letters", target / "letters", dirs_exist_ok=True)
     return target

@@ -548,3 +548,18 @@ def test_a_worker_that_starts_a_new_python_knows_the_countys_unit_words(county):
     profile = Profile.load(county["profile"])
     with get_context("spawn").Pool(1) as pool:
         assert pool.apply(_split_in_worker, (profile,)) == ("助老爱心车辆", "辆")
+
+
+def test_init_gives_the_clerk_an_example_letter_spec_to_edit(tmp_path):
+    # the docs send the clerk to data/examples/letters/2025-57.toml, which an installed carestats keeps
+    # inside the package: `init` puts an example beside the templates, in the profile's letters/ folder
+    target = tmp_path / "新县配置"
+    r = invoke("init", target)
+    assert r.exit_code == 0, r.output
+    assert "letters" in r.output
+    example = target / "letters" / "2025-57.toml"
+    assert example.is_file()
+    from carestats.letter import load_spec
+
+    spec = load_spec(example)
+    assert (target / "templates" / spec.template).is_file()
