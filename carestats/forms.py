@@ -297,8 +297,11 @@ def plan_forms(
     if unit and all_units:
         raise UsageError("--unit 和 --all 只能选一个:为一个单位生成用 --unit,为全部单位生成用 --all。")
     if not unit and not all_units and not table:
+        example = next(
+            iter(profile.units), "单位名称"
+        )  # the profile's own first unit, never another county's
         raise UsageError(
-            "请用 --unit 指定单位(如 --unit 大兴镇),或用 --all 为全部单位生成,或用 --table 指定表号。"
+            f"请用 --unit 指定单位(如 --unit {example}),或用 --all 为全部单位生成,或用 --table 指定表号。"
         )
     if year < 1900 or year > 9999:
         raise UsageError(f"年度 {year} 不对,请写四位年份,如 --year 2026。")

@@ -163,6 +163,16 @@ def doc_number(value: str) -> str:
     m = _DOC_NO.match(str(value))
     if not m:
         raise NumberFormatError(
-            f"文号“{value}”应写成“绿民函〔2025〕83号”这样的格式(机关代字、〔年份〕、序号、号)。"
+            f"文号“{value}”应写成“{_doc_number_example(str(value))}”这样的格式(机关代字、〔年份〕、序号、号)。"
         )
     return f"{m['org']}〔{m['year']}〕{int(m['num'])}号"
+
+
+def _doc_number_example(value: str) -> str:
+    """The 文号 the clerk meant, in the standard form, from its own 机关代字 and numbers (“元民函2025年12号”
+    → “元民函〔2025〕12号”): an example from another county's letters would only confuse."""
+    org = re.match(r"\s*([^\d\s〔\[［【(（〈<第]+)", value)
+    numbers = re.findall(r"\d+", value)
+    year = next((n for n in numbers if len(n) == 4), "2025")
+    rest = [n for n in numbers if n != year]
+    return f"{org.group(1) if org else '某民函'}〔{year}〕{int(rest[-1]) if rest else 1}号"

@@ -563,3 +563,19 @@ def test_init_gives_the_clerk_an_example_letter_spec_to_edit(tmp_path):
 
     spec = load_spec(example)
     assert (target / "templates" / spec.template).is_file()
+
+
+def test_messages_give_examples_from_the_countys_own_profile(county, tmp_path):
+    # a 元阳县 clerk is never told to write “--unit 大兴镇” or a 文号 like “绿民函〔2025〕83号”
+    r = invoke("form", "--profile", county["profile"], "--year", 2026, "-o", tmp_path / "表")
+    assert r.exit_code == 2 and "--unit 南沙镇" in r.output and "大兴镇" not in r.output, r.output
+    spec = tmp_path / "bad.toml"
+    spec.write_text(
+        SPEC.format(template="yuanyang-reply.j2", number=12).replace(
+            "元民函〔2025〕12号", "元民函2025年12号"
+        ),
+        encoding="utf-8",
+    )
+    r = invoke("report", "--profile", county["profile"], "--db", county["db"], spec)
+    assert r.exit_code == 2 and "doc_number" in r.output, r.output
+    assert "元民函〔2025〕12号" in r.output and "绿民函" not in r.output, r.output
