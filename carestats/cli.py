@@ -537,6 +537,7 @@ def history(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="写入文件;不写则输出到屏幕。", show_default=False)
     ] = None,
+    profile: ProfileOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """报送历史:数据库中每一份汇入的报表(包括已被替换的),何时汇入,是否有效,被哪个文件替换、何时替换,有多少个数值。
@@ -551,7 +552,7 @@ def history(
 
         chosen = _output_format(fmt, output, ("table", "json", "csv"))
         with _read_store(db) as store:
-            filer = store.filer_named(unit) if unit is not None else None
+            filer = _filer_named(store, unit, profile) if unit is not None else None
             entries = store.history(year, filer)
         if chosen == "json":
             _emit(json.dumps(to_json(entries, year, filer), ensure_ascii=False, indent=2) + "\n", output)
@@ -567,6 +568,18 @@ def history(
         return 0
 
     run(debug, body)
+
+
+def _filer_named(store, unit: str, profile: Path | None) -> str:
+    """--unit as the store has it; else, with --profile (or CARESTATS_PROFILE), by any spelling units.csv
+    gives it (南沙 → 南沙镇). The bundled profile is never asked: its names are another county's."""
+    try:
+        return store.filer_named(unit)
+    except UsageError:
+        named = _profile(profile).unit_named(unit) if profile is not None else None
+        if named is None or named == unit:
+            raise
+        return store.filer_named(named)
 
 
 def _print_history(entries, year: int | None, filer: str | None) -> None:

@@ -579,3 +579,16 @@ def test_messages_give_examples_from_the_countys_own_profile(county, tmp_path):
     r = invoke("report", "--profile", county["profile"], "--db", county["db"], spec)
     assert r.exit_code == 2 and "doc_number" in r.output, r.output
     assert "元民函〔2025〕12号" in r.output and "绿民函" not in r.output, r.output
+
+
+def test_history_takes_the_profile_option_as_every_command_does_and_its_unit_spellings(county):
+    # the README: --profile comes after the command name; a clerk's script passes it to every command. With
+    # it, --unit may be any spelling units.csv gives (南沙 for 南沙镇), as every other command reads names
+    r = invoke(
+        "history", "--profile", county["profile"], "--db", county["db"], "--unit", "南沙", "--format", "json"
+    )
+    assert r.exit_code == 0, r.output
+    entries = json.loads(r.stdout)["submissions"]
+    assert [e["filer"] for e in entries] == ["南沙镇"]
+    r = invoke("history", "--profile", county["profile"], "--db", county["db"], "--unit", "大兴")
+    assert r.exit_code == 2 and "没有“大兴”报送的报表" in r.output, r.output
