@@ -297,9 +297,8 @@ def plan_forms(
     if unit and all_units:
         raise UsageError("--unit 和 --all 只能选一个:为一个单位生成用 --unit,为全部单位生成用 --all。")
     if not unit and not all_units and not table:
-        example = next(
-            iter(profile.units), "单位名称"
-        )  # the profile's own first unit, never another county's
+        # the example is the profile's own first unit, never another county's
+        example = next(iter(profile.units), "单位名称")
         raise UsageError(
             f"请用 --unit 指定单位(如 --unit {example}),或用 --all 为全部单位生成,或用 --table 指定表号。"
         )
