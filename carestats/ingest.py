@@ -26,7 +26,7 @@ from carestats.layout import (
 )
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, Sheet, iter_files, open_book
-from carestats.store import AlreadyStored, Conflict, NewValue, Store, Submission
+from carestats.store import AlreadyStored, Conflict, NewValue, OldVersion, Store, Submission
 from carestats.values import BLANK, FORMULA_EMPTY, PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
@@ -280,6 +280,10 @@ def commit_prepared(
         base.status = UNCHANGED
         base.message = f"{path.name}:与已汇入的 {exc.submission.file_name} 内容完全相同,未重复汇入"
         return base
+    except OldVersion as exc:
+        base.status = UNCHANGED
+        base.message = _old_version_message(path.name, exc)
+        return base
     except Conflict as exc:
         holders: dict[int, tuple[Submission, list[str]]] = {}
         for unit, code, sub in exc.clashes:
@@ -324,6 +328,23 @@ def commit_prepared(
     if superseded:
         base.message = "替换了 " + "、".join(s.file_name for s in superseded) + "(原文件保留在历史中)"
     return base
+
+
+def _when(stamp: str | None) -> str:
+    """“2026-01-20T09:15:07” as a clerk reads it."""
+    return stamp.replace("T", " ") if stamp else ""
+
+
+def _old_version_message(name: str, exc: OldVersion) -> str:
+    """A file whose bytes were stored and replaced since: which version is in force, and how to go back on
+    purpose (a copy saved again has other bytes)."""
+    old, current = exc.submission, exc.current
+    same = "" if old.file_name == name else f"与 {old.file_name} 内容完全相同,"
+    return (
+        f"{name}:是已被替换的旧版本({same}汇入于 {_when(old.ingested_at)},{_when(exc.superseded_at)} 被替换),"
+        f"未汇入;现在有效的是 {current.file_name}(汇入于 {_when(current.ingested_at)})。"
+        "如确要改回这份旧报表的数字,请在 WPS/Excel 中打开它另存一份,再用 --replace 汇入另存的文件"
+    )
 
 
 def collect(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:

@@ -167,6 +167,17 @@ class AlreadyStored(Exception):
         self.submission = submission
 
 
+class OldVersion(Exception):
+    """The same file (same sha256) was stored once and has since been replaced: taking it again would undo its
+    correction, so it is never stored again (``current`` is the submission in force now)."""
+
+    def __init__(self, submission: Submission, current: Submission, superseded_at: str):
+        super().__init__("old version")
+        self.submission = submission
+        self.current = current
+        self.superseded_at = superseded_at
+
+
 class Conflict(Exception):
     """A new file would add a second active value for a unit, indicator and year."""
 
@@ -462,10 +473,12 @@ class Store:
     ) -> tuple[int, list[Submission]]:
         """Store one file's values in one transaction. Returns (new id, submissions it superseded).
 
-        Raises ``AlreadyStored`` when the same bytes are already active, ``Conflict`` when another active submission already holds a value for the same unit, indicator
-        and year, unless ``replace``: then those submissions are marked superseded (kept in the history). The
-        submissions in ``keep`` (those stored earlier in the same run) are never replaced: of two files for the
-        same unit in one batch, the later one is not taken to be the correction.
+        Raises ``AlreadyStored`` when the same bytes are already active, ``OldVersion`` when they were stored for
+        the year and replaced since (even with ``replace``: an original found again beside its correction must
+        not undo it), ``Conflict`` when another active submission already holds a value for the same unit,
+        indicator and year, unless ``replace``: then those submissions are marked superseded (kept in the
+        history). The submissions in ``keep`` (those stored earlier in the same run) are never replaced: of two
+        files for the same unit in one batch, the later one is not taken to be the correction.
         """
         values = list(values)
         try:
@@ -482,6 +495,7 @@ class Store:
             same = self.find_active_sha(sha256)
             if same is not None:
                 raise AlreadyStored(same)
+            self._refuse_old_version(sha256, year)
             clashes = self._clashes(year, "value", values, table)
             if any(v[2] == "total" for v in values):
                 clashes += self._clashes(year, "total", values, table)
@@ -522,6 +536,29 @@ class Store:
             f"数据库 {self.path} 不能写入(文件或所在文件夹是只读的)。{file_name} 及之后的文件没有写入,"
             "之前的文件已完整保存;请检查文件属性和权限,或用 --db 指定另一个数据库文件"
         )
+
+    def _refuse_old_version(self, sha256: str, year: int) -> None:
+        """``OldVersion`` when these bytes were stored and later replaced (the folder ingested again with the
+        original beside its correction): the chain of replacements is followed to the one in force."""
+        row = self.conn.execute(
+            f"SELECT {_SUB_COLS}, s.superseded_at FROM submissions s"
+            " WHERE s.sha256 = ? AND s.year = ? AND s.status = 'superseded' ORDER BY s.id DESC LIMIT 1",
+            (sha256, year),
+        ).fetchone()
+        if row is None:
+            return
+        old = _submission(row[:-1])
+        current = old
+        for _ in range(10_000):  # a chain of corrections ends at the active one; never loop on a bad store
+            if current.status == "active" or current.superseded_by is None:
+                break
+            nxt = self.conn.execute(
+                f"SELECT {_SUB_COLS} FROM submissions s WHERE s.id = ?", (current.superseded_by,)
+            ).fetchone()
+            if nxt is None:
+                break
+            current = _submission(nxt)
+        raise OldVersion(old, current, row[-1])
 
     def _clashes(
         self, year: int, role: str, values: list[NewValue], table: str

@@ -1,0 +1,88 @@
+"""Corrections over time on the county's real 2025 returns, through the CLI as a clerk runs it: a township's
+corrected return replaces its first one, and the old file turning up again never undoes the correction."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from carestats.cli import app
+from tests.workbooks import EXAMPLES, expected_2025
+
+runner = CliRunner()
+DAXING = "大兴镇2025年一老一小统计表.xlsx"
+CORRECTED = "大兴镇2025年一老一小统计表(更正).xlsx"
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def returns_copy(tmp_path: Path) -> Path:
+    """The thirteen real returns, copied into a folder of their own as the clerk keeps them."""
+    folder = tmp_path / "2025"
+    shutil.copytree(EXAMPLES, folder)
+    return folder
+
+
+def edited(src: Path, target: Path, cells: dict[str, object], *, delete_row: int | None = None) -> Path:
+    """A copy of a real return with some cells changed (and a row deleted), as the township corrects it in WPS."""
+    wb = load_workbook(src)
+    ws = wb.worksheets[-1]  # the return sheet (半坡乡's 填报说明 comes first)
+    for ref, value in cells.items():
+        ws[ref] = value
+    if delete_row is not None:
+        ws.delete_rows(delete_row)
+    wb.save(target)
+    return target
+
+
+def figures_json(db: Path) -> dict:
+    r = invoke("figures", "--db", db, "--year", "2025", "--format", "json")
+    return json.loads(r.stdout)
+
+
+def test_the_original_again_after_its_correction_is_an_old_version_never_reactivated(tmp_path):
+    folder = returns_copy(tmp_path)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, folder).exit_code == 0
+    edited(folder / DAXING, folder / CORRECTED, {"E6": 570})  # A01 569 → 570, beside the original
+    r = invoke("ingest", "--db", db, "--replace", folder)
+    assert r.exit_code == 0, r.output
+    assert figures_json(db)["units"]["大兴镇"]["A01"] == 570
+    # the clerk runs the same command again next week (or names the original by mistake, with or without
+    # --replace): the original is the version its correction replaced, never taken back
+    for extra in ((), ("--replace",)):
+        for target in (folder, folder / DAXING):
+            r = invoke("ingest", "--db", db, *extra, target)
+            assert r.exit_code == 0, r.output
+            assert "汇入 0" in r.stdout and "拒收 0" in r.stdout
+            assert f"{DAXING}:是已被替换的旧版本" in r.stdout
+            assert f"现在有效的是 {CORRECTED}" in r.stdout
+            assert "--replace(原文件保留在历史中)" not in r.output  # no advice that would undo the correction
+            data = figures_json(db)
+            assert data["units"]["大兴镇"]["A01"] == 570
+            assert data["totals"]["A01"] == expected_2025()["totals"]["A01"] + 1
+    history = json.loads(invoke("history", "--db", db, "--unit", "大兴镇", "--format", "json").stdout)
+    assert [(s["file"], s["status"]) for s in history["submissions"]] == [
+        (DAXING, "superseded"),
+        (CORRECTED, "active"),
+    ]
+
+
+def test_a_second_correction_names_the_version_in_force(tmp_path):
+    folder = returns_copy(tmp_path)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, folder).exit_code == 0
+    first = edited(folder / DAXING, tmp_path / CORRECTED, {"E6": 570})
+    second = edited(folder / DAXING, tmp_path / "大兴镇2025(第二次更正).xlsx", {"E6": 571})
+    assert invoke("ingest", "--db", db, "--replace", first).exit_code == 0
+    assert invoke("ingest", "--db", db, "--replace", second).exit_code == 0
+    r = invoke("ingest", "--db", db, "--replace", first)
+    assert r.exit_code == 0, r.output
+    assert "现在有效的是 大兴镇2025(第二次更正).xlsx" in r.stdout
+    assert figures_json(db)["units"]["大兴镇"]["A01"] == 571
