@@ -26,7 +26,7 @@ from carestats.layout import (
 )
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, Sheet, iter_files, open_book
-from carestats.store import AlreadyStored, Conflict, NewValue, OldVersion, Store, Submission
+from carestats.store import AlreadyStored, Conflict, NewValue, OldVersion, Store, Submission, WouldDrop
 from carestats.values import BLANK, FORMULA_EMPTY, PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
@@ -284,6 +284,20 @@ def commit_prepared(
         base.status = UNCHANGED
         base.message = _old_version_message(path.name, exc)
         return base
+    except WouldDrop as exc:
+        sub = exc.submission
+        mine = f"(本文件只有 {'、'.join(base.units)})" if 0 < len(base.units) <= 3 else ""
+        return FileResult(
+            path,
+            REFUSED,
+            f"{path.name}:不能替换 {sub.file_name}(汇入于 {_when(sub.ingested_at)}):它还有 {'、'.join(exc.units)} "
+            f"的数据,本文件中没有{mine};替换后这些单位 {prep.year} 年{prep.table}将没有有效数据。"
+            f"请在 {sub.file_name} 中改正后用 --replace 重新汇入整份文件,或让报送单位补齐后重新报送",
+            filer=prep.filer,
+            table=prep.table,
+            year=prep.year,
+            code="would-drop",
+        )
     except Conflict as exc:
         holders: dict[int, tuple[Submission, list[str]]] = {}
         for unit, code, sub in exc.clashes:

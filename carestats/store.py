@@ -178,6 +178,16 @@ class OldVersion(Exception):
         self.superseded_at = superseded_at
 
 
+class WouldDrop(Exception):
+    """A replacement that does not hold every unit of a submission it would supersede: the other units'
+    figures would leave the store's active values (a county-compiled 表一 replaced by one township's return)."""
+
+    def __init__(self, submission: Submission, units: list[str]):
+        super().__init__("would drop units")
+        self.submission = submission
+        self.units = units
+
+
 class Conflict(Exception):
     """A new file would add a second active value for a unit, indicator and year."""
 
@@ -477,8 +487,9 @@ class Store:
         the year and replaced since (even with ``replace``: an original found again beside its correction must
         not undo it), ``Conflict`` when another active submission already holds a value for the same unit,
         indicator and year, unless ``replace``: then those submissions are marked superseded (kept in the
-        history). The submissions in ``keep`` (those stored earlier in the same run) are never replaced: of two
-        files for the same unit in one batch, the later one is not taken to be the correction.
+        history), or ``WouldDrop`` when one of them holds units the new file does not. The submissions in
+        ``keep`` (those stored earlier in the same run) are never replaced: of two files for the same unit in
+        one batch, the later one is not taken to be the correction.
         """
         values = list(values)
         try:
@@ -502,6 +513,7 @@ class Store:
             superseded: list[Submission] = []
             if clashes and (not replace or any(sub.id in keep for _u, _c, sub in clashes)):
                 raise Conflict(clashes)
+            self._refuse_dropping({s.id: s for _u, _c, s in clashes}.values(), values)
             now = dt.datetime.now().isoformat(timespec="seconds")
             cur = self.conn.execute(
                 "INSERT INTO submissions (file_name, file_path, sha256, filer, table_id, year, sheet, ingested_at)"
@@ -559,6 +571,21 @@ class Store:
                 break
             current = _submission(nxt)
         raise OldVersion(old, current, row[-1])
+
+    def _refuse_dropping(self, superseded: Iterable[Submission], values: list[NewValue]) -> None:
+        """``WouldDrop`` when a submission to be superseded holds figures of units the new file does not."""
+        units = {v[0] for v in values if v[2] == "value"}
+        for sub in superseded:
+            held = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT unit FROM vals WHERE submission_id = ? AND role = 'value' GROUP BY unit ORDER BY MIN(id)",
+                    (sub.id,),
+                )
+            ]
+            lost = [u for u in held if u not in units]
+            if lost:
+                raise WouldDrop(sub, lost)
 
     def _clashes(
         self, year: int, role: str, values: list[NewValue], table: str

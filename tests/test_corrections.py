@@ -1,5 +1,6 @@
 """Corrections over time on the county's real 2025 returns, through the CLI as a clerk runs it: a township's
-corrected return replaces its first one, and the old file turning up again never undoes the correction."""
+corrected return replaces its first one, the old file turning up again never undoes the correction, and a
+replacement never takes away the figures of units it does not hold."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from carestats.cli import app
-from tests.workbooks import EXAMPLES, expected_2025
+from tests.workbooks import EXAMPLES, TOWNSHIPS, _num, expected_2025, write_wide_table1
 
 runner = CliRunner()
 DAXING = "大兴镇2025年一老一小统计表.xlsx"
 CORRECTED = "大兴镇2025年一老一小统计表(更正).xlsx"
+HEALTH = "县卫健局2025年老年人健康管理情况表.xlsx"
 
 
 def invoke(*args: object):
@@ -86,3 +88,38 @@ def test_a_second_correction_names_the_version_in_force(tmp_path):
     assert r.exit_code == 0, r.output
     assert "现在有效的是 大兴镇2025(第二次更正).xlsx" in r.stdout
     assert figures_json(db)["units"]["大兴镇"]["A01"] == 571
+
+
+def test_a_replacement_never_drops_the_units_it_does_not_hold(tmp_path):
+    """A county-compiled 表一 holds every township; one township's corrected return must not take the other
+    eight townships' figures out of the county totals."""
+    units = expected_2025()["units"]
+    rows = {u: {c: _num(v) for c, v in units[u].items() if not c.startswith("H")} for u in TOWNSHIPS}
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_wide_table1(inbox / "全县表一汇总.xlsx", rows, money_in_wan=False)
+    for f in EXAMPLES.glob("县*.xlsx"):
+        shutil.copy(f, inbox / f.name)
+    db = tmp_path / "c.db"
+    r = invoke("ingest", "--db", db, inbox)
+    assert r.exit_code == 0, r.output
+    assert figures_json(db)["totals"] == expected_2025()["totals"]
+    correction = edited(EXAMPLES / DAXING, tmp_path / CORRECTED, {"E6": 570})
+    r = invoke("ingest", "--db", db, "--replace", correction)
+    assert r.exit_code == 1
+    assert "拒收" in r.output and "全县表一汇总.xlsx" in r.output
+    assert "牛孔镇" in r.output and "三猛乡" in r.output and "没有有效" in r.output
+    assert figures_json(db)["totals"] == expected_2025()["totals"]  # nothing changed
+    r = invoke("figures", "--db", db, "--year", "2025")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_corrected_table2_without_a_townships_row_is_refused(tmp_path):
+    folder = returns_copy(tmp_path)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, folder).exit_code == 0
+    # the health bureau resends 表二 with 三猛乡's row (14) lost and the 合计 row left as it was
+    correction = edited(folder / HEALTH, tmp_path / "县卫健局2025(更正).xlsx", {}, delete_row=14)
+    r = invoke("ingest", "--db", db, "--replace", correction)
+    assert r.exit_code == 1 and "三猛乡" in r.output and HEALTH in r.output
+    assert figures_json(db)["units"]["三猛乡"]["H01"] == expected_2025()["units"]["三猛乡"]["H01"]
