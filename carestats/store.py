@@ -503,7 +503,7 @@ class Store:
             ) from exc
         try:
             # inside the write lock: a concurrent ingest may just have stored it
-            same = self.find_active_sha(sha256)
+            same = self.find_active_sha(sha256, year)
             if same is not None:
                 raise AlreadyStored(same)
             self._refuse_old_version(sha256, year)
@@ -611,10 +611,13 @@ class Store:
         return [(r[0], r[1], _submission(r[2:])) for r in rows if (r[0], r[1], r[7]) in keys3]
 
     # ------------------------------------------------------------------ reads
-    def find_active_sha(self, sha256: str) -> Submission | None:
+    def find_active_sha(self, sha256: str, year: int | None = None) -> Submission | None:
+        """The active submission of these bytes (for ``year``: a workbook holding this year's and last year's
+        sheets is ingested once for each ``--year``)."""
         row = self.conn.execute(
-            f"SELECT {_SUB_COLS} FROM submissions s WHERE s.sha256 = ? AND s.status = 'active' LIMIT 1",
-            (sha256,),
+            f"SELECT {_SUB_COLS} FROM submissions s WHERE s.sha256 = ?1 AND s.status = 'active'"
+            " AND (?2 IS NULL OR s.year = ?2) LIMIT 1",
+            (sha256, year),
         ).fetchone()
         return _submission(row) if row else None
 

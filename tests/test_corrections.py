@@ -123,3 +123,27 @@ def test_a_corrected_table2_without_a_townships_row_is_refused(tmp_path):
     r = invoke("ingest", "--db", db, "--replace", correction)
     assert r.exit_code == 1 and "三猛乡" in r.output and HEALTH in r.output
     assert figures_json(db)["units"]["三猛乡"]["H01"] == expected_2025()["units"]["三猛乡"]["H01"]
+
+
+def test_a_workbook_holding_two_years_is_ingested_once_for_each_year(tmp_path):
+    """大兴镇 keeps last year's return on a second sheet of this year's workbook; --year picks the sheet. The same
+    bytes ingested for 2024 after 2025 are not “未变”: 2024 has nothing from them yet."""
+    path = tmp_path / "大兴镇2024-2025年一老一小统计表.xlsx"
+    wb = load_workbook(EXAMPLES / DAXING)
+    wb["统计表"].title = "2025年"
+    last = wb.copy_worksheet(wb["2025年"])
+    last.title = "2024年"
+    last["A2"] = "绿春县大兴镇2024年“一老一小”关爱服务情况统计表"
+    last["E4"] = "2024年"
+    last["E6"] = 560
+    wb.save(path)
+    db = tmp_path / "c.db"
+    r = invoke("ingest", "--db", db, "--year", "2025", path)
+    assert r.exit_code == 0 and "汇入 1" in r.stdout, r.output
+    r = invoke("ingest", "--db", db, "--year", "2024", path)
+    assert r.exit_code == 0, r.output
+    assert "汇入 1" in r.stdout and "未重复汇入" not in r.stdout
+    r = invoke("figures", "--db", db, "--year", "2024", "--format", "json")
+    assert json.loads(r.stdout)["units"]["大兴镇"]["A01"] == 560
+    r = invoke("ingest", "--db", db, "--year", "2024", path)  # and again: now it is
+    assert r.exit_code == 0 and "未变 1" in r.stdout and "未重复汇入" in r.stdout
