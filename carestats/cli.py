@@ -455,7 +455,11 @@ def figures(
             )
         if fig.missing:
             err.print(f"[red]全县数不完整[/]:{escape(_missing_text(fig))}", markup=True)
-        return 1 if fig.incomplete or fig.missing else 0
+        if fig.gaps:
+            err.print(f"[red]全县数不完整[/]:{escape(_gaps_text(fig))}", markup=True)
+        for t in fig.total_rows:
+            err.print(f"[red]合计行不符[/] {escape(_total_row_text(fig, t))}", markup=True)
+        return 1 if fig.incomplete or fig.missing or fig.gaps or fig.total_rows else 0
 
     run(debug, body)
 
@@ -494,6 +498,31 @@ def _missing_text(fig) -> str:
         if rows:
             parts.append(f"{tid}({table.name})中没有 {'、'.join(rows)} 的数据")
     return ";".join(parts) + "。上面的全县数只是已报送单位之和;请催报后重新汇入,或运行 carestats check 查看。"
+
+
+def _gaps_text(fig) -> str:
+    """Which indicators' county figures lack units that sent their return without that row."""
+    parts = [
+        f"{code} {fig.profile.indicators[code].name}:不含 {'、'.join(units)}"
+        for code, units in fig.gaps.items()
+    ]
+    return (
+        ";".join(parts) + "(这些单位已报送的表中没有这一项)。上面的全县数只是有这一项的单位之和;"
+        "请让这些单位补齐后重新报送(无数据的填 0),或运行 carestats check 查看。"
+    )
+
+
+def _total_row_text(fig, t) -> str:
+    """A declared 合计 cell that disagrees with its rows, and which figure the county total is."""
+    from carestats.findings import fmt_number
+
+    v = t.cell
+    ind = fig.profile.indicators[v.code]
+    how = "按各行人数之和计算" if v.code in fig.profile.rates else "各行之和"
+    return (
+        f"{v.where} {v.table}合计行 {v.code} {ind.name} 填报 {fmt_number(v.value)},{how}为 {fmt_number(t.expected)}。"
+        "全县数按各行计算,不取合计行;请核实,或运行 carestats check 查看。"
+    )
 
 
 def _emit(text: str, output: Path | None, newline: str | None = None) -> None:

@@ -13,8 +13,18 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from carestats.errors import CarestatsError
+from carestats.interval import Interval
 from carestats.profile import Profile
 from carestats.store import Store, StoredValue
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    """A 合计 cell whose figure is not what its table's rows give: ``expected`` is the rows' sum (a rate: from
+    the rows' summed parts, rounded half-up to the indicator's decimals)."""
+
+    cell: StoredValue
+    expected: Decimal
 
 
 @dataclass
@@ -29,6 +39,11 @@ class Figures:
     # (unit, table, as a row of someone else's table) of every expected return with nothing stored: the
     # county figures then sum only the units that have reported
     missing: list[tuple[str, str, bool]] = field(default_factory=list)
+    # code → units whose stored return of a table asking for the code has no row for it (a correction that
+    # lost a row): the county figure then sums only the units that have it
+    gaps: dict[str, list[str]] = field(default_factory=dict)
+    # declared 合计 cells that disagree with the sum of their own table's rows (the county figure is the sum)
+    total_rows: list[TotalRow] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The shape of ``returns/2025-expected.json``: counts as integers, money and rates as exact text."""
@@ -101,6 +116,8 @@ def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
         if v.value is not None:
             fig.units[v.unit][v.code] = v.value
     fig.missing = profile.missing_returns(stored)
+    fig.gaps = _gaps(profile, values)
+    fig.total_rows = _total_rows(profile, stored)
     for code in profile.indicators:
         if code in profile.rates:
             continue
@@ -129,6 +146,54 @@ def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
         fig.totals[code] = round_rate(exact, profile.indicators[code].decimals)
         fig.sources[code] = fig.sources.get(rate.numerator, []) + fig.sources.get(rate.denominator, [])
     return fig
+
+
+def _gaps(profile: Profile, values: list[StoredValue]) -> dict[str, list[str]]:
+    """code → units whose stored return of a table has no value for one of the table's indicators (rates are
+    recomputed from the county's sums, so a unit's missing rate does not change a county figure)."""
+    have: dict[tuple[str, str], set[str]] = {}
+    for v in values:
+        have.setdefault((v.unit, v.table), set()).add(v.code)
+    gaps: dict[str, list[str]] = {}
+    order = {name: i for i, name in enumerate(profile.units)}
+    for (unit, tid), codes in sorted(have.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0])):
+        if tid not in profile.tables:
+            continue
+        for ind in profile.table_indicators(tid):
+            if ind.code not in codes and ind.code not in profile.rates:
+                gaps.setdefault(ind.code, []).append(unit)
+    return {code: gaps[code] for code in profile.indicators if code in gaps}
+
+
+def _total_rows(profile: Profile, stored: list[StoredValue]) -> list[TotalRow]:
+    """Declared 合计 cells that disagree with their own table's rows (counts and money: the exact sum; a rate:
+    the ratio of the rows' summed parts, as the county figure is made). Unreadable cells are left to check."""
+    by_sub: dict[int, list[StoredValue]] = {}
+    for v in stored:
+        by_sub.setdefault(v.submission_id, []).append(v)
+    out: list[TotalRow] = []
+    for vals in by_sub.values():
+        rows: dict[str, list[Decimal | None]] = {}
+        for v in vals:
+            if v.role == "value":
+                rows.setdefault(v.code, []).append(v.value)
+        sums = {c: sum(p, Decimal(0)) for c, p in rows.items() if None not in p}  # type: ignore[arg-type]
+        for t in (v for v in vals if v.role == "total" and v.value is not None):
+            ind = profile.indicators.get(t.code)
+            if ind is None:
+                continue
+            rate = profile.rates.get(t.code)
+            if rate is None:
+                if t.code in sums and sums[t.code] != t.value:
+                    out.append(TotalRow(t, sums[t.code]))
+                continue
+            num, den = sums.get(rate.numerator), sums.get(rate.denominator)
+            if num is None or den is None or den <= 0:
+                continue
+            exact = num / den * rate.scale
+            if not Interval.rounded(t.value, ind.decimals).overlaps(Interval.point(exact)):
+                out.append(TotalRow(t, round_rate(exact, ind.decimals)))
+    return out
 
 
 def safe_cell_text(text: str) -> str:

@@ -147,3 +147,36 @@ def test_a_workbook_holding_two_years_is_ingested_once_for_each_year(tmp_path):
     assert json.loads(r.stdout)["units"]["大兴镇"]["A01"] == 560
     r = invoke("ingest", "--db", db, "--year", "2024", path)  # and again: now it is
     assert r.exit_code == 0 and "未变 1" in r.stdout and "未重复汇入" in r.stdout
+
+
+def test_a_correction_that_drops_an_indicator_row_is_said_by_figures(tmp_path):
+    """大兴镇's corrected return lost its A13 row: the county A13 is then only the other townships' sum, and
+    figures says so (exit 1) instead of printing it as the county's figure."""
+    folder = returns_copy(tmp_path)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, folder).exit_code == 0
+    correction = edited(folder / DAXING, tmp_path / CORRECTED, {}, delete_row=18)  # row 18: A13
+    assert invoke("ingest", "--db", db, "--replace", correction).exit_code == 0
+    r = invoke("figures", "--db", db, "--year", "2025", "--format", "json")
+    assert r.exit_code == 1, r.output
+    truth = expected_2025()
+    assert json.loads(r.stdout)["totals"]["A13"] == truth["totals"]["A13"] - truth["units"]["大兴镇"]["A13"]
+    assert "全县数不完整" in r.stderr
+    assert "A13 发放防范非法集资宣传资料:不含 大兴镇" in r.stderr
+    assert "A01" not in r.stderr  # only the indicator that is short
+
+
+def test_a_total_row_that_disagrees_with_its_rows_is_said_by_figures(tmp_path):
+    """The county figure is the sum of the rows (README); a 合计 row typed otherwise is named with its cell."""
+    folder = returns_copy(tmp_path)
+    edited(folder / HEALTH, folder / HEALTH, {"C15": 15148, "E15": 97.66})  # H01 合计 +1; H03 合计 wrong
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, folder).exit_code == 0
+    r = invoke("figures", "--db", db, "--year", "2025", "--format", "json")
+    assert r.exit_code == 1, r.output
+    totals = json.loads(r.stdout)["totals"]
+    assert (totals["H01"], totals["H03"]) == (15147, "97.78")  # the rows' sum, H03 from the summed counts
+    assert f"{HEALTH} Sheet1!C15" in r.stderr and "合计行 H01" in r.stderr and "15148" in r.stderr
+    assert "各行之和为 15147" in r.stderr
+    assert f"{HEALTH} Sheet1!E15" in r.stderr and "97.66" in r.stderr and "97.78" in r.stderr
+    assert "D15" not in r.stderr and "F15" not in r.stderr  # the right 合计 cells are not named
