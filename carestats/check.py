@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from carestats.expr import CONTEXT, Comparison, DivisionByZero, Expression, MissingInput, round_half_up
-from carestats.findings import CANNOT, FAIL, TOTAL_UNIT, WARNING, CellRef, CheckResult, Finding, fmt_number
+from carestats.findings import (
+    CANNOT,
+    FAIL,
+    TOTAL_UNIT,
+    WARNING,
+    CellRef,
+    CheckResult,
+    Finding,
+    Note,
+    fmt_number,
+)
 from carestats.interval import Interval, decimals_of
 from carestats.profile import Profile
 from carestats.rules import Rule, load_rules
@@ -45,8 +55,16 @@ def evaluate(
     """The pure part of ``run_check``: rules × values → CheckResult."""
     ctx = _Context(profile, year, values, previous)
     for rule in rules:
+        found = 0
         for finding in CHECKS[rule.kind](rule, ctx):
             ctx.result.findings.append(finding)
+            found += 1
+        if (
+            not found
+            and not ctx.result.passes[rule.id]
+            and not any(n.rule == rule.id for n in ctx.result.notes)
+        ):
+            ctx.note(rule, f"没有可审核的数据:{_idle_reason(rule, ctx)},本条未审核。")
     ctx.result.findings = _ordered(ctx.result.findings, rules, ctx.result.unit_order)
     return ctx.result
 
@@ -61,6 +79,8 @@ class _Context:
     result: CheckResult = field(init=False)
     by_unit: dict[str, dict[str, StoredValue]] = field(init=False)  # role 'value' only
     by_submission: dict[int, list[StoredValue]] = field(init=False)
+    # rule id → how many units (or totals, or the county) a rule's ``when`` did not hold for
+    not_applicable: dict[str, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.result = CheckResult(self.year, unit_order=list(self.profile.units))
@@ -78,6 +98,10 @@ class _Context:
 
     def passed(self, rule: Rule, n: int = 1) -> None:
         self.result.passes[rule.id] += n
+
+    def note(self, rule: Rule, text: str) -> None:
+        """A note about ``rule`` (it did not run, or not for every unit), prefixed with its id and label."""
+        self.result.notes.append(Note(rule.id, f"规则 {rule.id}({rule.label}){text}"))
 
     def label(self, code: str) -> str:
         ind = self.profile.indicators.get(code)
@@ -251,6 +275,7 @@ def _compare_one(
     all_cells = [c for code in cells for c in cells[code]]
     try:
         if rule.when is not None and not rule.when.evaluate(env).value:
+            ctx.not_applicable[rule.id] = ctx.not_applicable.get(rule.id, 0) + 1
             return  # the rule does not apply (e.g. no divisor)
         outcome = rule.expr.evaluate(env)
     except MissingInput as exc:
@@ -583,19 +608,42 @@ def _check_missing(rule: Rule, ctx: _Context) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------- year over year
 def _check_change(rule: Rule, ctx: _Context) -> Iterator[Finding]:
     assert rule.threshold is not None
+    last = ctx.year - 1
     if ctx.previous is None:
         ctx.result.notes.append(
-            f"数据库中没有 {ctx.year - 1} 年的数据,规则 {rule.id}({rule.label})未审核。"
-            f"如需与上年比较,请先汇入 {ctx.year - 1} 年的报表。"
+            Note(
+                rule.id,
+                f"数据库中没有 {last} 年的数据,规则 {rule.id}({rule.label})未审核。"
+                f"如需与上年比较,请先汇入 {last} 年的报表。",
+            )
         )
         return
     before = {(v.unit, v.code): v for v in ctx.previous if v.role == "value"}
+    had = {v.unit for v in ctx.previous if v.role == "value"}
+    without = []  # units with figures this year and none last year: not compared, and said so
     for unit in ctx.units():
         if not ctx.unit_applies(rule, unit):
             continue
+        if unit not in had:
+            without.append(unit)
+            continue
         for code, v in ctx.by_unit[unit].items():
             p = before.get((unit, code))
-            if p is None or p.value is None or v.value is None or p.value == 0:
+            if p is None or (p.value is not None and p.value == 0):
+                continue  # a new indicator, or 0 last year: a rate of change does not exist
+            if p.value is None or v.value is None:
+                bad = p if p.value is None else v
+                year = last if bad is p else ctx.year
+                yield _finding(
+                    rule,
+                    unit,
+                    [code],
+                    v,
+                    [v, p],
+                    f"无法审核:{year} 年 {ctx.label(code)} 的单元格 {bad.where}(原填“{bad.raw}”)无法读取,"
+                    "无法与上年比较;改正后才能审核本条。",
+                    outcome=CANNOT,
+                )
                 continue
             with decimal.localcontext(CONTEXT):
                 change = (v.value - p.value) / abs(p.value) * 100
@@ -613,6 +661,35 @@ def _check_change(rule: Rule, ctx: _Context) -> Iterator[Finding]:
                 f"{direction} {fmt_number(abs(change), 2)}%,超过 {_show(rule.threshold)}%。"
                 + _sentence(rule.hint),
             )
+
+    if without and had:
+        ctx.note(rule, f":{'、'.join(without)} 在数据库中没有 {last} 年的数据,未与上年比较。")
+
+
+_KIND_WORDS = {"count": "计数", "money": "金额", "rate": "比率"}
+
+
+def _idle_reason(rule: Rule, ctx: _Context) -> str:
+    """Why a rule had nothing to run on, in a clerk's words (the note that replaces a silent pass)."""
+    who = rule.units or "单位"
+    codes = "、".join(rule.codes)
+    if rule.kind == "change":
+        return f"{ctx.year - 1} 年的数据中没有与本年同一单位、同一指标可比较的数值(上年为 0 的不比较)"
+    if rule.kind in ("compare", "rate") and ctx.not_applicable.get(rule.id):
+        assert rule.when is not None
+        return f"前提条件“{rule.when.source}”对 {ctx.not_applicable[rule.id]} 处数据都不成立,本条不适用"
+    if rule.kind in ("compare", "rate") and rule.scope == "total":
+        return f"已汇入的报表中没有含 {codes} 的“合计”行"
+    if rule.kind in ("compare", "rate"):
+        return f"没有{who}报送 {codes}"
+    if rule.kind == "total":
+        return "已汇入的报表中没有可与各行之和核对的“合计”行"
+    if rule.kind == "type":
+        kinds = "、".join(_KIND_WORDS.get(k, k) for k in rule.of)
+        return f"没有{who}报送{kinds}指标的数值"
+    if rule.kind == "completeness":
+        return f"配置中没有{who}应报的表"
+    return f"没有{who}的数据"
 
 
 CHECKS: dict[str, Callable[[Rule, _Context], Iterator[Finding]]] = {

@@ -85,6 +85,22 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class Note:
+    """A rule that did not run (no previous year) or ran on nothing (no unit reports its indicators, no 合计
+    row, a condition that never held), or only partly: said with the rule's id, never a silent pass. A note is
+    neither an error nor a warning and never changes the exit code."""
+
+    rule: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "message": self.message}
+
+
 @dataclass
 class CheckResult:
     """What ``run_check`` returns: findings, plus how often each rule passed (so a test can tell a rule that
@@ -93,7 +109,7 @@ class CheckResult:
     year: int
     findings: list[Finding] = field(default_factory=list)
     passes: Counter[str] = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     unit_order: list[str] = field(default_factory=list)
 
     @property
@@ -117,6 +133,7 @@ class CheckResult:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "findings": [f.to_json() for f in self.findings],
+            "notes": [n.to_json() for n in self.notes],
         }
 
     def groups(self) -> list[tuple[str | None, list[Finding]]]:

@@ -35,7 +35,7 @@ def test_example_returns_give_no_errors_and_no_warnings(example_store, profile):
     ran = {r.id for r in load_rules(profile)} - {"R11"}
     assert {rid for rid, n in result.passes.items() if n > 0} == ran
     assert result.passes["R01a"] == 9 and result.passes["R03a"] == 9 and result.passes["R09"] == 1
-    assert any("2024" in n and "R11" in n for n in result.notes)
+    assert [n.rule for n in result.notes] == ["R11"] and "2024" in result.notes[0].message
 
 
 def test_the_built_county_is_clean(tmp_path):
@@ -311,7 +311,10 @@ def test_change_of_more_than_half_against_last_year(tmp_path):
 
 def test_no_change_against_last_year_passes(tmp_path):
     result = checked(tmp_path, previous={DX: {}})
-    assert summary(result) == [] and result.passes["R11"] == 27 and result.notes == []
+    assert summary(result) == [] and result.passes["R11"] == 27
+    # the units with no 2024 figures were not compared: said, once, not passed in silence
+    (note,) = result.notes
+    assert note.rule == "R11" and "牛孔镇" in note.message and "大兴镇" not in note.message
 
 
 # --------------------------------------------------------------------------- outcomes never confused
@@ -338,7 +341,7 @@ def test_findings_are_grouped_by_unit_in_profile_order(tmp_path):
 
 def test_json_shape(tmp_path):
     data = checked(tmp_path, {DX: {"A02": 574}}).to_json()
-    assert list(data) == ["year", "errors", "warnings", "findings"]
+    assert list(data) == ["year", "errors", "warnings", "findings", "notes"]
     assert (data["year"], data["errors"], data["warnings"]) == (2025, 1, 0)
     (f,) = data["findings"]
     assert list(f) == [
