@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from carestats.errors import CarestatsError
-from carestats.interval import Interval
+from carestats.interval import Interval, decimals_of
 from carestats.profile import Profile
 from carestats.store import Store, StoredValue
 
@@ -239,6 +239,17 @@ def write_xlsx(fig: Figures, path: Path) -> None:
                 else:
                     cells.append(safe_cell_text(v))
             ws.append(cells)
+            # shown with the indicator's decimals, as the CSV and the returns write them (98.10, not 98.1); a
+            # figure with more decimals than that (12.5 人, a finding of check) keeps General, never rounded
+            ind = fig.profile.indicators[row["指标代码"]]
+            places = 0 if ind.kind == "count" else ind.decimals
+            shown = "0." + "0" * places if places else "0"
+            for cell in ws[ws.max_row][3:]:
+                if (
+                    isinstance(cell.value, int | Decimal)
+                    and decimals_of(Decimal(cell.value).normalize()) <= places
+                ):
+                    cell.number_format = shown
         for col, width in zip("ABCD", (10, 34, 10, 14), strict=False):
             ws.column_dimensions[col].width = width
     wb.save(path)

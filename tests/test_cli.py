@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -338,3 +339,43 @@ def test_an_internal_error_exits_3_not_1_like_findings():
         assert exc.exit_code == INTERNAL_ERROR == 3
     else:
         raise AssertionError("run() must end with an exit code")
+
+
+def test_figures_xlsx_holds_numbers_shown_with_their_decimals(tmp_path):
+    """A clerk opens the .xlsx in WPS: figures are numbers (they sum), shown as the CSV writes them: 98.10 not
+    98.1 for a rate, 1688720.00 元 for money, counts as integers."""
+    from openpyxl import load_workbook
+
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    assert invoke("figures", "--db", db, "-o", tmp_path / "f.xlsx").exit_code == 0
+    ws = load_workbook(tmp_path / "f.xlsx").active
+    header = [c.value for c in ws[1]]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    pinghe = header.index("平河镇")
+    h03 = rows["H03"][pinghe]
+    assert h03.value == 98.1 and h03.number_format == "0.00"
+    a07 = rows["A07"][3]
+    assert a07.value == 1688720 and a07.number_format == "0.00"
+    a01 = rows["A01"][3]
+    assert a01.value == 2871 and a01.number_format == "0"
+    assert all(not isinstance(c.value, str) for c in rows["A07"][3:] if c.value is not None)
+
+
+def test_figures_xlsx_never_rounds_a_figure_away_by_its_format(tmp_path):
+    """A count typed 12.5 (check's R06a finding) is not shown as 13 by a “0” format."""
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "2025"
+    shutil.copytree(EXAMPLES, folder)
+    wb = load_workbook(folder / "大兴镇2025年一老一小统计表.xlsx")
+    wb["统计表"]["E10"] = 1135.5  # A05
+    wb.save(folder / "大兴镇2025年一老一小统计表.xlsx")
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, folder).exit_code == 0
+    assert invoke("figures", "--db", db, "-o", tmp_path / "f.xlsx").exit_code == 0
+    ws = load_workbook(tmp_path / "f.xlsx").active
+    a05 = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "A05")
+    assert (a05[3].value, a05[3].number_format) == (5580.5, "General")
+    assert (a05[4].value, a05[4].number_format) == (1135.5, "General")
+    assert (a05[5].value, a05[5].number_format) == (621, "0")
