@@ -282,7 +282,8 @@ def _compare_one(
         yield _cannot(rule, ctx, unit, exc.code, cells, all_cells, county)
         return
     except DivisionByZero as exc:
-        first = all_cells[0] if all_cells else None
+        # a county figure is many units' cells: no one unit's file is the place to mark
+        first = all_cells[0] if all_cells and not county else None
         yield _finding(
             rule,
             unit,
@@ -312,7 +313,7 @@ def _compare_one(
         primary,
         [*blamed, *all_cells],
         message,
-        file_only=blamed[0] if blamed else None,
+        file_only=blamed[0] if blamed and not (county and len(blamed) > 1) else None,
     )
 
 
@@ -343,7 +344,8 @@ def _cannot(
         all_cells,
         message,
         outcome=CANNOT,
-        file_only=all_cells[0] if all_cells else None,
+        # a unit's own file when the unit lacks a code; for the county, no unit's file is to blame
+        file_only=all_cells[0] if all_cells and not county else None,
     )
 
 

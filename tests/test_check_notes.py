@@ -101,3 +101,16 @@ def test_last_year_held_only_for_some_units_is_noted_and_an_unreadable_last_year
     (cannot,) = [f for f in data["findings"] if f["rule"] == "R11"]
     assert (cannot["outcome"], cannot["unit"], cannot["cell"]) == ("cannot-evaluate", "大兴镇", "E6")
     assert "约560" in cannot["message"] and "2024" in cannot["message"]
+
+
+def test_a_county_rule_without_its_figure_blames_no_townships_file(tmp_path):
+    """县妇联 has not sent 表四: R09 (F03 = C01 + C10, county-wide) cannot be checked. That is no township's
+    mistake: the finding names no township's file, and --annotate sends none of them a marked copy."""
+    db = store_of(tmp_path, leave_out=("县妇联2025年留守儿童和困境儿童关爱帮扶情况表.xlsx",))
+    r = invoke("check", "--db", db, "--format", "json", "--annotate", tmp_path / "审核意见")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    (r09,) = [f for f in data["findings"] if f["rule"] == "R09"]
+    assert r09["outcome"] == "cannot-evaluate" and "F03" in r09["message"]
+    assert (r09["file"], r09["sheet"], r09["cell"]) == (None, None, None)
+    assert [p.name for p in (tmp_path / "审核意见").iterdir()] == ["审核结果汇总.xlsx"]
