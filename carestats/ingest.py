@@ -30,6 +30,7 @@ from carestats.store import AlreadyStored, Conflict, NewValue, OldVersion, Store
 from carestats.values import BLANK, FORMULA_EMPTY, PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"
+WOULD_DROP = "would-drop"  # refusal code: the replacement would leave other units without figures
 # value cells that hold no figure typed by anyone: a return made only of them is a blank form sent by mistake
 _NOTHING_FILLED = (BLANK, FORMULA_EMPTY)
 
@@ -250,10 +251,16 @@ def _new_values(records: list[Record]) -> list[tuple]:
 
 
 def commit_prepared(
-    store: Store, prep: Prepared, *, replace: bool = False, this_run: set[int] | None = None
+    store: Store,
+    prep: Prepared,
+    *,
+    replace: bool = False,
+    this_run: set[int] | None = None,
+    cover: frozenset[str] = frozenset(),
 ) -> FileResult:
     """Store one prepared file in its transaction. ``this_run`` holds the submissions stored so far in the same
-    run: they are never replaced by a later file of the run, and the new one is added to them."""
+    run: they are never replaced by a later file of the run, and the new one is added to them. ``cover``: units
+    other files of the run bring (see ``Store.add_submission``)."""
     path = prep.path
     base = FileResult(
         path,
@@ -275,6 +282,7 @@ def commit_prepared(
             values=prep.values,
             replace=replace,
             keep=this_run if this_run is not None else frozenset(),
+            cover=cover,
         )
     except AlreadyStored as exc:
         base.status = UNCHANGED
@@ -296,7 +304,7 @@ def commit_prepared(
             filer=prep.filer,
             table=prep.table,
             year=prep.year,
-            code="would-drop",
+            code=WOULD_DROP,
         )
     except Conflict as exc:
         holders: dict[int, tuple[Submission, list[str]]] = {}
@@ -470,15 +478,33 @@ def ingest_files(
     """
     results = list(skipped or [])
     this_run: set[int] = set()
+    # files whose replacement would leave units of the replaced file without figures: tried again at the end,
+    # when the other files of the run may bring those units (the townships' own returns replacing, together,
+    # a county-compiled 表一)
+    waiting: list[tuple[int, Prepared]] = []
     for prep in _prepared(files, profile, year, default_workers() if workers is None else workers):
         if isinstance(prep, FileResult):
             result = prep
         else:
             result = commit_prepared(store, prep, replace=replace, this_run=this_run)
+            if result.code == WOULD_DROP:
+                waiting.append((len(results), prep))
+                results.append(result)
+                continue
         results.append(result)
         if on_file:
             on_file(result)
+    if waiting:
+        cover = frozenset(u for _i, prep in waiting for u in _units(prep))
+        for i, prep in waiting:
+            results[i] = commit_prepared(store, prep, replace=replace, this_run=this_run, cover=cover)
+            if on_file:
+                on_file(results[i])
     return results
+
+
+def _units(prep: Prepared) -> set[str]:
+    return {v[0] for v in prep.values if v[2] == "value"}
 
 
 def exit_code(results: list[FileResult]) -> int:

@@ -480,6 +480,7 @@ class Store:
         values: Iterable[NewValue],
         replace: bool = False,
         keep: frozenset[int] | set[int] = frozenset(),
+        cover: frozenset[str] | set[str] = frozenset(),
     ) -> tuple[int, list[Submission]]:
         """Store one file's values in one transaction. Returns (new id, submissions it superseded).
 
@@ -489,7 +490,9 @@ class Store:
         indicator and year, unless ``replace``: then those submissions are marked superseded (kept in the
         history), or ``WouldDrop`` when one of them holds units the new file does not. The submissions in
         ``keep`` (those stored earlier in the same run) are never replaced: of two files for the same unit in
-        one batch, the later one is not taken to be the correction.
+        one batch, the later one is not taken to be the correction. ``cover`` holds units that other files of
+        the same run bring: a submission holding only those and the new file's units may be superseded (the
+        townships' own returns, together, replacing a county-compiled 表一).
         """
         values = list(values)
         try:
@@ -513,7 +516,7 @@ class Store:
             superseded: list[Submission] = []
             if clashes and (not replace or any(sub.id in keep for _u, _c, sub in clashes)):
                 raise Conflict(clashes)
-            self._refuse_dropping({s.id: s for _u, _c, s in clashes}.values(), values)
+            self._refuse_dropping({s.id: s for _u, _c, s in clashes}.values(), values, cover)
             now = dt.datetime.now().isoformat(timespec="seconds")
             cur = self.conn.execute(
                 "INSERT INTO submissions (file_name, file_path, sha256, filer, table_id, year, sheet, ingested_at)"
@@ -572,9 +575,12 @@ class Store:
             current = _submission(nxt)
         raise OldVersion(old, current, row[-1])
 
-    def _refuse_dropping(self, superseded: Iterable[Submission], values: list[NewValue]) -> None:
-        """``WouldDrop`` when a submission to be superseded holds figures of units the new file does not."""
-        units = {v[0] for v in values if v[2] == "value"}
+    def _refuse_dropping(
+        self, superseded: Iterable[Submission], values: list[NewValue], cover: frozenset[str] | set[str]
+    ) -> None:
+        """``WouldDrop`` when a submission to be superseded holds figures of units that neither the new file nor
+        (``cover``) another file of the same run holds."""
+        units = {v[0] for v in values if v[2] == "value"} | set(cover)
         for sub in superseded:
             held = [
                 r[0]

@@ -114,6 +114,31 @@ def test_a_replacement_never_drops_the_units_it_does_not_hold(tmp_path):
     assert r.exit_code == 0, r.output
 
 
+def test_the_townships_own_returns_together_replace_a_county_compiled_table1(tmp_path):
+    """The townships' own returns arrive after the county office compiled 表一: all nine in one run replace the
+    compiled table (together they hold every township); a run with only some of them is refused."""
+    units = expected_2025()["units"]
+    rows = {u: {c: _num(v) for c, v in units[u].items() if not c.startswith("H")} for u in TOWNSHIPS}
+    rows["大兴镇"]["A01"] = 500  # the compiled table's figure, which 大兴镇's own return corrects to 569
+    compiled = tmp_path / "全县表一汇总.xlsx"
+    write_wide_table1(compiled, rows, money_in_wan=False)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, compiled).exit_code == 0
+    some = tmp_path / "some"
+    some.mkdir()
+    for name in (DAXING, "三猛乡2025年一老一小统计表.xlsx"):
+        shutil.copy(EXAMPLES / name, some / name)
+    r = invoke("ingest", "--db", db, "--replace", some)
+    assert r.exit_code == 1 and "拒收 2" in r.stdout and "牛孔镇" in r.output
+    assert figures_json(db)["units"]["大兴镇"]["A01"] == 500
+    r = invoke("ingest", "--db", db, "--replace", EXAMPLES)
+    assert r.exit_code == 0, r.output
+    assert "汇入 13" in r.stdout
+    assert figures_json(db) == expected_2025()
+    history = json.loads(invoke("history", "--db", db, "--format", "json").stdout)["submissions"]
+    assert history[0]["file"] == "全县表一汇总.xlsx" and history[0]["status"] == "superseded"
+
+
 def test_a_corrected_table2_without_a_townships_row_is_refused(tmp_path):
     folder = returns_copy(tmp_path)
     db = tmp_path / "c.db"
