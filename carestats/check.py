@@ -81,6 +81,8 @@ class _Context:
     by_submission: dict[int, list[StoredValue]] = field(init=False)
     # rule id → how many units (or totals, or the county) a rule's ``when`` did not hold for
     not_applicable: dict[str, int] = field(init=False, default_factory=dict)
+    _missing: list[tuple[str, str, bool]] = field(init=False, default_factory=list)
+    _short: dict[str, list[str]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.result = CheckResult(self.year, unit_order=list(self.profile.units))
@@ -102,6 +104,27 @@ class _Context:
     def note(self, rule: Rule, text: str) -> None:
         """A note about ``rule`` (it did not run, or not for every unit), prefixed with its id and label."""
         self.result.notes.append(Note(rule.id, f"规则 {rule.id}({rule.label}){text}"))
+
+    def county_short(self, codes: Iterable[str]) -> list[str]:
+        """For each of ``codes`` whose county figure lacks units (an expected return not sent, a row missing
+        from a return sent): “C01 留守儿童数 缺 大兴镇(未报送表一)”. Empty when every county figure is whole."""
+        if self._short is None:
+            self._missing = self.profile.missing_returns(self.values)
+            self._short = self.profile.missing_indicators(self.values)
+        out = []
+        for code in dict.fromkeys(codes):
+            ind = self.profile.indicators.get(code)
+            if ind is None:
+                continue
+            whom = [
+                f"{unit}(未报送{tid})" if not as_row else f"{unit}({tid}中没有它的数据)"
+                for unit, tid, as_row in self._missing
+                if tid in ind.tables
+            ]
+            whom += [f"{unit}(已报送的表中没有这一项)" for unit in self._short.get(code, [])]
+            if whom:
+                out.append(f"{self.label(code)} 缺 {'、'.join(whom)}")
+        return out
 
     def label(self, code: str) -> str:
         ind = self.profile.indicators.get(code)
@@ -248,6 +271,20 @@ def _check_compare(rule: Rule, ctx: _Context) -> Iterator[Finding]:
             env = {c: totals[c].value for c in needed if c in totals}
             yield from _compare_one(rule, ctx, TOTAL_UNIT, env, cells, county=False)
     else:  # county / between: a code stands for the county figure, the sum over the units reporting it
+        short = ctx.county_short(needed)
+        if short:
+            # a county figure without some units' figures: the rule cannot be judged, and no unit that did
+            # report is to blame (县妇联's F03 is not wrong because 大兴镇's C01 has not come in)
+            yield _finding(
+                rule,
+                None,
+                rule.expr.codes,
+                None,
+                [v for v in ctx.values if v.role == "value" and v.code in needed],
+                f"无法审核:全县数不完整:{';'.join(short)}。补齐后才能审核本条。",
+                outcome=CANNOT,
+            )
+            return
         cells = {}
         env = {}
         for code in needed:

@@ -116,7 +116,7 @@ def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
         if v.value is not None:
             fig.units[v.unit][v.code] = v.value
     fig.missing = profile.missing_returns(stored)
-    fig.gaps = _gaps(profile, values)
+    fig.gaps = profile.missing_indicators(values)
     fig.total_rows = _total_rows(profile, stored)
     for code in profile.indicators:
         if code in profile.rates:
@@ -146,23 +146,6 @@ def compute_figures(store: Store, profile: Profile, year: int) -> Figures:
         fig.totals[code] = round_rate(exact, profile.indicators[code].decimals)
         fig.sources[code] = fig.sources.get(rate.numerator, []) + fig.sources.get(rate.denominator, [])
     return fig
-
-
-def _gaps(profile: Profile, values: list[StoredValue]) -> dict[str, list[str]]:
-    """code → units whose stored return of a table has no value for one of the table's indicators (rates are
-    recomputed from the county's sums, so a unit's missing rate does not change a county figure)."""
-    have: dict[tuple[str, str], set[str]] = {}
-    for v in values:
-        have.setdefault((v.unit, v.table), set()).add(v.code)
-    gaps: dict[str, list[str]] = {}
-    order = {name: i for i, name in enumerate(profile.units)}
-    for (unit, tid), codes in sorted(have.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0])):
-        if tid not in profile.tables:
-            continue
-        for ind in profile.table_indicators(tid):
-            if ind.code not in codes and ind.code not in profile.rates:
-                gaps.setdefault(ind.code, []).append(unit)
-    return {code: gaps[code] for code in profile.indicators if code in gaps}
 
 
 def _total_rows(profile: Profile, stored: list[StoredValue]) -> list[TotalRow]:

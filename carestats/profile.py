@@ -297,6 +297,26 @@ class Profile:
         either = filed | rows
         return [e for e in self.expected_returns() if (e[0], e[1]) not in (rows if e[2] else either)]
 
+    def missing_indicators(self, values: Iterable[Any]) -> dict[str, list[str]]:
+        """code → units whose stored return of a table asking for the code has no value for it (a row lost in
+        a correction): a county figure of the code then lacks them (figures' warning, check's county rules).
+        Rates are left out: a county rate is recomputed from the summed parts."""
+        have: dict[tuple[str, str], set[str]] = {}
+        for v in values:
+            if v.role == "value":
+                have.setdefault((v.unit, v.table), set()).add(v.code)
+        order = {name: i for i, name in enumerate(self.units)}
+        short: dict[str, list[str]] = {}
+        for (unit, tid), codes in sorted(
+            have.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0])
+        ):
+            if tid not in self.tables:
+                continue
+            for ind in self.table_indicators(tid):
+                if ind.code not in codes and ind.code not in self.rates:
+                    short.setdefault(ind.code, []).append(unit)
+        return {code: short[code] for code in self.indicators if code in short}
+
     def table_codes(self, table_id: str) -> frozenset[str]:
         """The codes of a table's indicators (kept: every return asks)."""
         codes = self._table_codes.get(table_id)

@@ -114,3 +114,37 @@ def test_a_county_rule_without_its_figure_blames_no_townships_file(tmp_path):
     assert r09["outcome"] == "cannot-evaluate" and "F03" in r09["message"]
     assert (r09["file"], r09["sheet"], r09["cell"]) == (None, None, None)
     assert [p.name for p in (tmp_path / "审核意见").iterdir()] == ["审核结果汇总.xlsx"]
+
+
+def test_a_county_rule_is_not_failed_on_a_county_figure_short_of_a_township(tmp_path):
+    """大兴镇 has not sent 表一 yet: ΣC01 + ΣC10 lacks its children, so 县妇联's right F03 cannot be judged. R09
+    is cannot-evaluate naming 大兴镇, never an error marked red in 县妇联's return."""
+    db = store_of(tmp_path, leave_out=(DAXING,))
+    r = invoke("check", "--db", db, "--format", "json", "--annotate", tmp_path / "审核意见")
+    assert r.exit_code == 1  # R10a: 大兴镇 has not sent 表一
+    data = json.loads(r.stdout)
+    (r09,) = [f for f in data["findings"] if f["rule"] == "R09"]
+    assert (r09["severity"], r09["outcome"], r09["file"], r09["cell"]) == (
+        "warning",
+        "cannot-evaluate",
+        None,
+        None,
+    )
+    assert "大兴镇" in r09["message"] and "C01" in r09["message"] and "未报送表一" in r09["message"]
+    assert "县妇联2025年留守儿童和困境儿童关爱帮扶情况表_审核意见.xlsx" not in [
+        p.name for p in (tmp_path / "审核意见").iterdir()
+    ]
+
+
+def test_a_county_rule_is_not_failed_when_a_return_lacks_the_row(tmp_path):
+    folder = tmp_path / "2025"
+    shutil.copytree(EXAMPLES, folder)
+    wb = load_workbook(folder / DAXING)
+    wb["统计表"].delete_rows(36)  # C10 困境儿童数
+    wb.save(folder / DAXING)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, folder).exit_code == 0
+    data = json.loads(invoke("check", "--db", db, "--format", "json").stdout)
+    (r09,) = [f for f in data["findings"] if f["rule"] == "R09"]
+    assert r09["outcome"] == "cannot-evaluate" and "C10" in r09["message"] and "大兴镇" in r09["message"]
+    assert [f["rule"] for f in data["findings"] if f["severity"] == "error"] == ["R10b"]
