@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carestats.errors import CarestatsError, os_reason
+from carestats.history import when
 from carestats.layout import (
     LayoutError,
     Record,
@@ -298,7 +299,7 @@ def commit_prepared(
         return FileResult(
             path,
             REFUSED,
-            f"{path.name}:不能替换 {sub.file_name}(汇入于 {_when(sub.ingested_at)}):它还有 {'、'.join(exc.units)} "
+            f"{path.name}:不能替换 {sub.file_name}(汇入于 {when(sub.ingested_at)}):它还有 {'、'.join(exc.units)} "
             f"的数据,本文件中没有{mine};替换后这些单位 {prep.year} 年{prep.table}将没有有效数据。"
             f"请在 {sub.file_name} 中改正后用 --replace 重新汇入整份文件,或让报送单位补齐后重新报送",
             filer=prep.filer,
@@ -352,19 +353,14 @@ def commit_prepared(
     return base
 
 
-def _when(stamp: str | None) -> str:
-    """“2026-01-20T09:15:07” as a clerk reads it."""
-    return stamp.replace("T", " ") if stamp else ""
-
-
 def _old_version_message(name: str, exc: OldVersion) -> str:
     """A file whose bytes were stored and replaced since: which version is in force, and how to go back on
     purpose (a copy saved again has other bytes)."""
     old, current = exc.submission, exc.current
     same = "" if old.file_name == name else f"与 {old.file_name} 内容完全相同,"
     return (
-        f"{name}:是已被替换的旧版本({same}汇入于 {_when(old.ingested_at)},{_when(exc.superseded_at)} 被替换),"
-        f"未汇入;现在有效的是 {current.file_name}(汇入于 {_when(current.ingested_at)})。"
+        f"{name}:是已被替换的旧版本({same}汇入于 {when(old.ingested_at)},{when(exc.superseded_at)} 被替换),"
+        f"未汇入;现在有效的是 {current.file_name}(汇入于 {when(current.ingested_at)})。"
         "如确要改回这份旧报表的数字,请在 WPS/Excel 中打开它另存一份,再用 --replace 汇入另存的文件"
     )
 
