@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,11 +257,11 @@ def commit_prepared(
     *,
     replace: bool = False,
     this_run: set[int] | None = None,
-    cover: frozenset[str] = frozenset(),
+    cover: Mapping[tuple[int, str], frozenset[str]] | None = None,
 ) -> FileResult:
     """Store one prepared file in its transaction. ``this_run`` holds the submissions stored so far in the same
-    run: they are never replaced by a later file of the run, and the new one is added to them. ``cover``: units
-    other files of the run bring (see ``Store.add_submission``)."""
+    run: they are never replaced by a later file of the run, and the new one is added to them. ``cover``: by
+    (year, table), units other files of the run bring (see ``Store.add_submission``)."""
     path = prep.path
     base = FileResult(
         path,
@@ -491,7 +491,11 @@ def ingest_files(
         if on_file:
             on_file(result)
     if waiting:
-        cover = frozenset(u for _i, prep in waiting for u in _units(prep))
+        # by year and table: a 表二 correction's township rows do not bring those townships' 表一 figures
+        units: dict[tuple[int, str], set[str]] = {}
+        for _i, prep in waiting:
+            units.setdefault((prep.year, prep.table), set()).update(_units(prep))
+        cover = {key: frozenset(u) for key, u in units.items()}
         for i, prep in waiting:
             results[i] = commit_prepared(store, prep, replace=replace, this_run=this_run, cover=cover)
             if on_file:

@@ -12,7 +12,7 @@ import errno
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -480,7 +480,7 @@ class Store:
         values: Iterable[NewValue],
         replace: bool = False,
         keep: frozenset[int] | set[int] = frozenset(),
-        cover: frozenset[str] | set[str] = frozenset(),
+        cover: Mapping[tuple[int, str], frozenset[str]] | None = None,
     ) -> tuple[int, list[Submission]]:
         """Store one file's values in one transaction. Returns (new id, submissions it superseded).
 
@@ -490,9 +490,10 @@ class Store:
         indicator and year, unless ``replace``: then those submissions are marked superseded (kept in the
         history), or ``WouldDrop`` when one of them holds units the new file does not. The submissions in
         ``keep`` (those stored earlier in the same run) are never replaced: of two files for the same unit in
-        one batch, the later one is not taken to be the correction. ``cover`` holds units that other files of
-        the same run bring: a submission holding only those and the new file's units may be superseded (the
-        townships' own returns, together, replacing a county-compiled 表一).
+        one batch, the later one is not taken to be the correction. ``cover`` holds, by (year, table), units that
+        other files of the same run bring: a submission holding only those of its own year and table and the new
+        file's units may be superseded (the townships' own returns, together, replacing a county-compiled 表一).
+        A file of another table brings none of its figures (表二's rows are not the townships' 表一).
         """
         values = list(values)
         try:
@@ -516,7 +517,7 @@ class Store:
             superseded: list[Submission] = []
             if clashes and (not replace or any(sub.id in keep for _u, _c, sub in clashes)):
                 raise Conflict(clashes)
-            self._refuse_dropping({s.id: s for _u, _c, s in clashes}.values(), values, cover)
+            self._refuse_dropping({s.id: s for _u, _c, s in clashes}.values(), values, cover or {})
             now = dt.datetime.now().isoformat(timespec="seconds")
             cur = self.conn.execute(
                 "INSERT INTO submissions (file_name, file_path, sha256, filer, table_id, year, sheet, ingested_at)"
@@ -576,12 +577,16 @@ class Store:
         raise OldVersion(old, current, row[-1])
 
     def _refuse_dropping(
-        self, superseded: Iterable[Submission], values: list[NewValue], cover: frozenset[str] | set[str]
+        self,
+        superseded: Iterable[Submission],
+        values: list[NewValue],
+        cover: Mapping[tuple[int, str], frozenset[str]],
     ) -> None:
         """``WouldDrop`` when a submission to be superseded holds figures of units that neither the new file nor
-        (``cover``) another file of the same run holds."""
-        units = {v[0] for v in values if v[2] == "value"} | set(cover)
+        (``cover``) another file of the same run holds for that submission's year and table."""
+        mine = {v[0] for v in values if v[2] == "value"}
         for sub in superseded:
+            units = mine | cover.get((sub.year, sub.table), frozenset())
             held = [
                 r[0]
                 for r in self.conn.execute(

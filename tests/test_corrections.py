@@ -205,3 +205,29 @@ def test_a_total_row_that_disagrees_with_its_rows_is_said_by_figures(tmp_path):
     assert "各行之和为 15147" in r.stderr
     assert f"{HEALTH} Sheet1!E15" in r.stderr and "97.66" in r.stderr and "97.78" in r.stderr
     assert "D15" not in r.stderr and "F15" not in r.stderr  # the right 合计 cells are not named
+
+
+def test_units_another_table_brings_do_not_let_a_replacement_drop_units(tmp_path):
+    """Files retried at the end of a run cover only the units they bring for their own table: 表二's
+    correction (without 三猛乡's row) does not bring the seven other townships' 表一 figures that a
+    county-compiled 表一 holds, nor does 三猛乡's own 表一 bring its 表二 row."""
+    units = expected_2025()["units"]
+    rows = {u: {c: _num(v) for c, v in units[u].items() if not c.startswith("H")} for u in TOWNSHIPS}
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_wide_table1(inbox / "全县表一汇总.xlsx", rows, money_in_wan=False)
+    for f in EXAMPLES.glob("县*.xlsx"):
+        shutil.copy(f, inbox / f.name)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, inbox).exit_code == 0
+    before = figures_json(db)
+    assert before["totals"] == expected_2025()["totals"]
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in (DAXING, "三猛乡2025年一老一小统计表.xlsx"):
+        shutil.copy(EXAMPLES / name, run / name)
+    edited(EXAMPLES / HEALTH, run / "县卫健局2025(更正).xlsx", {}, delete_row=14)  # 三猛乡's row lost
+    r = invoke("ingest", "--db", db, "--replace", run)
+    assert r.exit_code == 1, r.output
+    assert "汇入 0" in r.stdout and "拒收 3" in r.stdout, r.output
+    assert figures_json(db) == before  # no township lost a figure
