@@ -925,15 +925,6 @@ def _header_tier(grid: _Grid, i: int, profile: Profile) -> bool:
     return any(_match_column(t, profile) for t in texts)
 
 
-def _row_units(profile: Profile, table: str) -> set[str]:
-    """The units a one-unit-a-row table may have a row for: those that file it (a county-compiled 表一's
-    townships) and, for a table about the townships (表二, filed by a department), every township."""
-    units = {u.name for u in profile.units.values() if table in u.tables}
-    if profile.tables[table].about == "乡镇":
-        units.update(profile.townships())
-    return units
-
-
 def _listed(names: list[str], most: int = 6) -> str:
     return "、".join(names[:most]) + (f" 等 {len(names)} 个" if len(names) > most else "")
 
@@ -1027,7 +1018,7 @@ def _read_units_layout(
             code="foreign-indicator",
         )
     filer = _identify_filer(meta, profile, file_name, sheet.name, table, units_from_title=False)
-    rows_of = _row_units(profile, table)
+    rows_of = profile.row_units(table)
 
     records: list[Record] = []
     rows_seen: dict[str, str] = {}

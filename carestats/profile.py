@@ -108,6 +108,7 @@ class Profile:
     _unit_parts: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _unit_longest: int = field(default=0, repr=False)
     _table_codes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _row_units: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A profile sent to a worker process that starts a new Python (Windows): its catalogue's unit
@@ -323,6 +324,18 @@ class Profile:
         if codes is None:
             codes = self._table_codes[table_id] = frozenset(i.code for i in self.table_indicators(table_id))
         return codes
+
+    def row_units(self, table_id: str) -> frozenset[str]:
+        """The units a one-unit-a-row table may have a row for: those that file it (a county-compiled 表一's
+        townships) and, for a table about the townships (表二, filed by a department), every township. Kept:
+        every such return asks, and walking a province's units for each file would cost O(units) per file."""
+        units = self._row_units.get(table_id)
+        if units is None:
+            names = {u.name for u in self.units.values() if table_id in u.tables}
+            if self.tables[table_id].about == "乡镇":
+                names.update(self.townships())
+            units = self._row_units[table_id] = frozenset(names)
+        return units
 
     def limit(self, key: str, default: int) -> int:
         return int(self.limits.get(key, default))

@@ -1406,3 +1406,19 @@ def test_formulas_computed_to_empty_text_are_told_apart(xml):
     from carestats.reader import _scan_uncached
 
     assert _scan_uncached(xml) == ({}, {}, {"E5": 'IF(A5="","",A5)'})
+
+
+def test_a_one_unit_a_row_table_does_not_walk_the_units_for_every_file(monkeypatch, tmp_path):
+    """A province ingests thousands of returns with thousands of units: which units a one-unit-a-row table may
+    list is worked out once per profile and table, not once per file (O(units) on the hot path)."""
+    from carestats.profile import Profile
+
+    prof = Profile.load()
+    calls = []
+    townships = Profile.townships
+    monkeypatch.setattr(Profile, "townships", lambda self: calls.append(1) or townships(self))
+    health = EXAMPLES / "县卫健局2025年老年人健康管理情况表.xlsx"
+    for _ in range(3):
+        prep = prepare_file(health, prof)
+        assert prep.table == "表二" and len({v[0] for v in prep.values}) == 10  # nine townships and 合计
+    assert len(calls) <= 1
