@@ -1074,7 +1074,7 @@ def _read_units_layout(
                 )
                 errors.append(
                     f"{sheet.name}!{sheet.addr(i, unit_col)} “{label}”是{unit},按配置 units.csv 它不在{table}中"
-                    f"({table}的行是{_listed(sorted(rows_of, key=list(profile.units).index))}),"
+                    f"({table}的行是{_listed([u for u in profile.units if u in rows_of])}),"
                     f"它的数会加进全县{table}的合计。{fix}"
                 )
                 continue
