@@ -326,14 +326,16 @@ class Profile:
         return codes
 
     def row_units(self, table_id: str) -> frozenset[str]:
-        """The units a one-unit-a-row table may have a row for: those that file it (a county-compiled 表一's
-        townships) and, for a table about the townships (表二, filed by a department), every township. Kept:
-        every such return asks, and walking a province's units for each file would cost O(units) per file."""
+        """The units a one-unit-a-row table may have a row for: for a table about the townships (表二, filed by
+        a department) every township and nothing else (the department's own row is no township's); otherwise
+        those that file it (a county-compiled 表一's townships). Kept: every such return asks, and walking a
+        province's units for each file would cost O(units) per file."""
         units = self._row_units.get(table_id)
         if units is None:
-            names = {u.name for u in self.units.values() if table_id in u.tables}
             if self.tables[table_id].about == "乡镇":
-                names.update(self.townships())
+                names = set(self.townships())
+            else:
+                names = {u.name for u in self.units.values() if table_id in u.tables}
             units = self._row_units[table_id] = frozenset(names)
         return units
 

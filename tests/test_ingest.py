@@ -840,6 +840,20 @@ def test_table2_row_for_a_department_is_refused(store, profile, tmp_path):
     assert store.counts() == (0, 0)
 
 
+def test_table2_row_for_the_department_that_files_it_is_refused(store, profile, tmp_path):
+    """表二 is about the townships (each row one township): the health bureau's own row is no township's, and
+    its figures would go into the county 表二 figures unnoticed when the 合计 row includes them."""
+    units = expected_2025()["units"]
+    rows = {u: {c: units[u][c] for c in ("H01", "H02", "H03", "H04")} for u in TOWNSHIPS}
+    rows["县卫健局"] = {"H01": 100, "H02": 90, "H03": 90, "H04": 1}
+    r = ingest_one(
+        store, profile, write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx", rows, total={})
+    )
+    assert r.status == REFUSED, r.message
+    assert "县卫健局" in r.message and "表二每行是一个乡镇" in r.message
+    assert store.counts() == (0, 0)
+
+
 def test_xls_made_by_libreoffice_with_old_township_name(store, profile):
     r = ingest_one(store, profile, FIXTURES / "old-name-平河乡2025年一老一小统计表.xls")
     assert (r.status, r.filer) == (STORED, "平河镇")
