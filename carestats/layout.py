@@ -1067,13 +1067,16 @@ def _read_units_layout(
                 errors.append(f"{sheet.name}!{sheet.addr(i, unit_col)} “{label}”不是配置中的乡镇或单位名称")
                 continue
             if unit not in rows_of:
+                about_townships = profile.tables[table].about == "乡镇"
                 fix = (
                     f"{table}每行是一个乡镇,请删除这一行"
-                    if profile.tables[table].about == "乡镇"
+                    if about_townships
                     else f"若确应列入,请在 units.csv 的“报送表”中为{unit}加上{table};否则请删除这一行"
                 )
+                # the department that files a township table is in units.csv's 表二, but never one of its rows
+                why = "不是乡镇" if about_townships else f"按配置 units.csv 它不在{table}中"
                 errors.append(
-                    f"{sheet.name}!{sheet.addr(i, unit_col)} “{label}”是{unit},按配置 units.csv 它不在{table}中"
+                    f"{sheet.name}!{sheet.addr(i, unit_col)} “{label}”是{unit},{why}"
                     f"({table}的行是{_listed([u for u in profile.units if u in rows_of])}),"
                     f"它的数会加进全县{table}的合计。{fix}"
                 )

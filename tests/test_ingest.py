@@ -850,7 +850,7 @@ def test_table2_row_for_the_department_that_files_it_is_refused(store, profile, 
         store, profile, write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx", rows, total={})
     )
     assert r.status == REFUSED, r.message
-    assert "县卫健局" in r.message and "表二每行是一个乡镇" in r.message
+    assert "“县卫健局”是县卫生健康局,不是乡镇" in r.message and "表二每行是一个乡镇" in r.message
     assert store.counts() == (0, 0)
 
 
