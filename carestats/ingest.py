@@ -314,7 +314,7 @@ def commit_prepared(
         parts = []
         for sub, keys in holders.values():
             shown = "、".join(keys[:3]) + (f" 等 {len(keys)} 项" if len(keys) > 3 else "")
-            parts.append(f"{shown}已由 {sub.file_name}(汇入于 {sub.ingested_at})提供")
+            parts.append(f"{shown}已由 {sub.file_name}(汇入于 {when(sub.ingested_at)})提供")
         if this_run is not None and any(sub.id in this_run for _u, _c, sub in exc.clashes):
             advice = (
                 "。这几份文件是这一次一起汇入的,无法确定以哪一份为准(--replace 不会用后一份替换前一份);"
@@ -496,11 +496,65 @@ def ingest_files(
         for _i, prep in waiting:
             units.setdefault((prep.year, prep.table), set()).update(_units(prep))
         cover = {key: frozenset(u) for key, u in units.items()}
+        groups: dict[tuple[int, str], list[tuple[int, Prepared]]] = {}
         for i, prep in waiting:
-            results[i] = commit_prepared(store, prep, replace=replace, this_run=this_run, cover=cover)
-            if on_file:
-                on_file(results[i])
+            groups.setdefault((prep.year, prep.table), []).append((i, prep))
+        for group in groups.values():
+            for i, result in _commit_together(store, group, replace, this_run, cover):
+                results[i] = result
+                if on_file:
+                    on_file(result)
     return results
+
+
+class _NotAll(Exception):
+    """A file of a group that must land together was refused: the group's transaction is rolled back."""
+
+
+def _commit_together(
+    store: Store,
+    group: list[tuple[int, Prepared]],
+    replace: bool,
+    this_run: set[int],
+    cover: Mapping[tuple[int, str], frozenset[str]],
+) -> list[tuple[int, FileResult]]:
+    """Files that only together hold every unit of the submissions they replace, stored in one transaction:
+    all of them, or (one refused) none, so that a replaced table's units are never left without figures."""
+    before = set(this_run)
+    done: list[tuple[int, FileResult]] = []
+    try:
+        with store.together(group[0][1].path.name):
+            for i, prep in group:
+                done.append(
+                    (i, commit_prepared(store, prep, replace=replace, this_run=this_run, cover=cover))
+                )
+            if any(r.status not in (STORED, UNCHANGED) for _i, r in done):
+                raise _NotAll
+    except _NotAll:
+        this_run.intersection_update(before)  # their submissions were rolled back
+        refused = [r.path.name for _i, r in done if r.status not in (STORED, UNCHANGED)]
+        # what the group was to replace, whichever of its files got to supersede it inside the transaction
+        replaced = (
+            "、".join(dict.fromkeys(s.file_name for _i, r in done for s in r.superseded)) or "已汇入的报表"
+        )
+        out = []
+        for i, r in done:
+            if r.status == STORED:
+                others = [p.path.name for _j, p in group if p.path.name != r.path.name]
+                r = FileResult(
+                    r.path,
+                    REFUSED,
+                    f"{r.path.name}:要与同一次汇入的 {'、'.join(others)} 一起替换 {replaced}(合起来才有其中所有单位),"
+                    f"但其中 {'、'.join(refused)} 被拒收(见其说明),为免这些单位的数据丢失,这一组文件都没有汇入。"
+                    "请处理被拒收的文件后,把这一组文件一起用 --replace 重新汇入",
+                    filer=r.filer,
+                    table=r.table,
+                    year=r.year,
+                    code=WOULD_DROP,
+                )
+            out.append((i, r))
+        return out
+    return done
 
 
 def _units(prep: Prepared) -> set[str]:

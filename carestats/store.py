@@ -12,7 +12,8 @@ import errno
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -496,15 +497,12 @@ class Store:
         A file of another table brings none of its figures (表二's rows are not the townships' 表一).
         """
         values = list(values)
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:  # still locked after the busy timeout
-            if "readonly" in str(exc):
-                raise self._read_only(file_name) from exc
-            raise StoreError(
-                f"数据库 {self.path} 正被另一个 carestats 程序写入,等待 {self.busy_ms // 1000} 秒后仍未释放。"
-                f"{file_name} 及之后的文件没有写入,之前的文件已完整保存;请等对方完成后重新运行"
-            ) from exc
+        # inside ``together`` (files that must land together) the file is a savepoint of that transaction
+        nested = self.conn.in_transaction
+        if nested:
+            self.conn.execute("SAVEPOINT one_file")
+        else:
+            self._begin(file_name)
         try:
             # inside the write lock: a concurrent ingest may just have stored it
             same = self.find_active_sha(sha256, year)
@@ -538,14 +536,42 @@ class Store:
                 params = [new_id]
                 params.extend(chain.from_iterable(chunk))
                 self.conn.execute(_insert_values_sql(len(chunk)), params)
-            self.conn.execute("COMMIT")
+            self.conn.execute("RELEASE one_file" if nested else "COMMIT")
         except BaseException as exc:
-            if self.conn.in_transaction:
+            if nested:
+                self.conn.execute("ROLLBACK TO one_file")
+                self.conn.execute("RELEASE one_file")
+            elif self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
                 raise self._read_only(file_name) from exc
             raise
         return int(new_id), superseded
+
+    def _begin(self, file_name: str) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # still locked after the busy timeout
+            if "readonly" in str(exc):
+                raise self._read_only(file_name) from exc
+            raise StoreError(
+                f"数据库 {self.path} 正被另一个 carestats 程序写入,等待 {self.busy_ms // 1000} 秒后仍未释放。"
+                f"{file_name} 及之后的文件没有写入,之前的文件已完整保存;请等对方完成后重新运行"
+            ) from exc
+
+    @contextmanager
+    def together(self, file_name: str) -> Iterator[None]:
+        """One transaction for several files that must land together or not at all (the townships' own returns
+        replacing, together, a county-compiled table: one of them stored alone would drop the others' units).
+        Each ``add_submission`` inside is a savepoint; the caller raises to roll all of them back."""
+        self._begin(file_name)
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def _read_only(self, file_name: str) -> StoreError:
         return StoreError(

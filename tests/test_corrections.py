@@ -231,3 +231,29 @@ def test_units_another_table_brings_do_not_let_a_replacement_drop_units(tmp_path
     assert r.exit_code == 1, r.output
     assert "汇入 0" in r.stdout and "拒收 3" in r.stdout, r.output
     assert figures_json(db) == before  # no township lost a figure
+
+
+def test_files_that_replace_a_table_together_land_all_or_none(tmp_path):
+    """Files that only together hold every unit of the table they replace are one transaction: when one of them
+    is refused, the others are not stored either. Stored one by one, 大兴镇's file and the first of 三猛乡's two
+    replaced the compiled table, the second (its A05 kept) was refused, and 三猛乡's A05 left the store."""
+    units = expected_2025()["units"]
+    codes = ("A01", "A05")
+    both = {u: {c: units[u][c] for c in codes} for u in ("大兴镇", "三猛乡")}
+    compiled = write_wide_table1(tmp_path / "全县表一汇总.xlsx", both, money_in_wan=False)
+    db = tmp_path / "c.db"
+    assert invoke("ingest", "--db", db, compiled).exit_code == 0
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_wide_table1(inbox / "1-汇总表.xlsx", {"大兴镇": both["大兴镇"]}, money_in_wan=False)
+    write_wide_table1(inbox / "2-汇总表.xlsx", {"三猛乡": {"A01": 600}}, money_in_wan=False)
+    write_wide_table1(inbox / "3-汇总表.xlsx", {"三猛乡": {"A01": 600, "A05": 77}}, money_in_wan=False)
+    r = invoke("ingest", "--db", db, "--replace", inbox)
+    assert r.exit_code == 1
+    assert "拒收 3" in r.stdout and "这一组文件都没有汇入" in r.output
+    after = figures_json(db)["units"]
+    assert (
+        after["三猛乡"]["A05"] == units["三猛乡"]["A05"] and after["三猛乡"]["A01"] == units["三猛乡"]["A01"]
+    )
+    history = json.loads(invoke("history", "--db", db, "--format", "json").stdout)["submissions"]
+    assert [(h["file"], h["status"]) for h in history] == [("全县表一汇总.xlsx", "active")]
