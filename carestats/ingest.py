@@ -158,7 +158,7 @@ def prepare_file(
             of_them = f",其中 {formulas} 个是计算结果为空白的公式" if formulas else ""
             # this year's figures typed into the 上年数 or 备注 column leave the value column empty
             moved = (
-                f"但 {elsewhere_note(ret.elsewhere)},请确认是否把本年数填错了列;改正后重新报送"
+                f"但 {elsewhere_note(ret.elsewhere)}:若那是本年的数,请移到本年数一列;若是上年的数(如 carestats form 预先填好的上年数),请填写本年数;改正后重新报送"
                 if ret.elsewhere
                 else "请确认是否发错了文件;填好后重新报送"
             )

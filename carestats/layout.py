@@ -582,6 +582,12 @@ def _figures_elsewhere(
     labels = [c for c in label_cols if c is not None]
     first = min(labels, default=-1)
     skip = {vcol, *labels} | sheet.hidden_columns  # a hidden column's figure is not what the clerk sees
+    # a column with figures beside filled value cells too is a column of its own (上年数 filled in, or given by
+    # carestats form; 备注 with figures): its figure beside a blank is no figure typed in the wrong column
+    for _code, i, parsed, _addr in found:
+        if parsed.problem != BLANK:
+            row = sheet.rows[i]
+            skip.update(j for j in range(first + 1, len(row)) if _figure_text(row[j]) is not None)
     vletter = col_letter(vcol)
     out: list[tuple[str, int, Parsed, str]] = []
     cells: list[tuple[str, str]] = []

@@ -420,6 +420,17 @@ def test_a_figure_typed_into_the_last_year_column_is_named_in_the_blank_message(
     assert [v[6] for v in again.values if v[1] == "A01"] == [p.detail]
 
 
+def test_a_blank_beside_a_filled_last_year_column_is_only_a_blank(store, profile, tmp_path):
+    """上年数 filled in every row (by the township, or by carestats form) is a column of its own: its figure
+    beside one blank 本年数 is last year's, not this year's typed in the wrong column."""
+    values = {**expected_unit_values("大兴镇"), "A01": None}
+    edit = year_columns("上年数", last_year=expected_unit_values("大兴镇"))
+    path = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", values=values, edit=edit)
+    [p] = ingest_one(store, profile, path).problems
+    assert (p.cell, p.problem) == ("F6", "blank")
+    assert p.detail == "单元格为空;无数据的应填 0,不得留空"
+
+
 def test_a_figure_typed_into_the_remarks_column_is_named_in_the_blank_message(store, profile, tmp_path):
     def remark(ws):
         for row in ws.iter_rows():
@@ -446,7 +457,7 @@ def test_a_return_typed_entirely_into_the_last_year_column_says_so(store, profil
     path = write_table1(tmp_path / "大兴镇2025年一老一小统计表.xlsx", values=dict.fromkeys(codes), edit=edit)
     r = ingest_one(store, profile, path)
     assert (r.status, r.code) == (REFUSED, "blank-return")
-    assert f"但 E 列(“上年数”)有 {len(codes)} 个数字,请确认是否把本年数填错了列" in r.message
+    assert f"但 E 列(“上年数”)有 {len(codes)} 个数字:若那是本年的数,请移到本年数一列" in r.message
 
 
 def test_a_hidden_value_column_is_not_read(store, profile, tmp_path):
