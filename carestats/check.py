@@ -113,15 +113,7 @@ class _Context:
             self._short = self.profile.missing_indicators(self.values)
         out = []
         for code in dict.fromkeys(codes):
-            ind = self.profile.indicators.get(code)
-            if ind is None:
-                continue
-            whom = [
-                f"{unit}(未报送{tid})" if not as_row else f"{unit}({tid}中没有它的数据)"
-                for unit, tid, as_row in self._missing
-                if tid in ind.tables
-            ]
-            whom += [f"{unit}(已报送的表中没有这一项)" for unit in self._short.get(code, [])]
+            whom = self.profile.county_lacks(code, self._missing, self._short)
             if whom:
                 out.append(f"{self.label(code)} 缺 {'、'.join(whom)}")
         return out

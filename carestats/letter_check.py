@@ -79,6 +79,9 @@ class Tie:
     exact: Decimal | None = None  # a county rate's unrounded ratio
     ratio: str | None = None  # “14810 ÷ 15147 × 100”, for the message
     missing: str | None = None
+    # a county figure's units not in the store (a return not sent, a row lost): the sum is only partial,
+    # so the figure cannot be judged — “县妇联(未报送表四)”
+    lacks: tuple[str, ...] = ()
 
     @property
     def code(self) -> str:
@@ -460,7 +463,24 @@ def _tie(
     if value is None:
         why = figures.incomplete.get(code)
         missing = why or "没有任何报表报送这个指标"
-    return Tie(ind, scope, value, tuple(sources), how, printed, exact=exact, ratio=ratio, missing=missing)
+    lacks: tuple[str, ...] = ()
+    if scope == COUNTY_SCOPE:  # a rate's county figure is recomputed from its parts: they count too
+        parts = (code, rate.numerator, rate.denominator) if rate is not None else (code,)
+        lacks = tuple(
+            dict.fromkeys(u for c in parts for u in profile.county_lacks(c, figures.missing, figures.gaps))
+        )
+    return Tie(
+        ind,
+        scope,
+        value,
+        tuple(sources),
+        how,
+        printed,
+        exact=exact,
+        ratio=ratio,
+        missing=missing,
+        lacks=lacks,
+    )
 
 
 def _county_tie(profile: Profile, figures: Figures, code: str, how: str) -> Tie:
@@ -544,6 +564,11 @@ def _round(d: Decimal, step: Decimal) -> Decimal:
 def judge(w: WrittenFigure, tie: Tie) -> tuple[str, str | None, str]:
     """(status, how the figure should read, why) for a figure tied to ``tie``."""
     ind = tie.indicator
+    if tie.lacks:  # a partial sum is no county figure: never an “应为” from it
+        why = f"全县数不完整:缺 {'、'.join(tie.lacks)}"
+        if tie.value is not None and ind.kind != "rate":
+            why += f",已报送单位之和为 {_exact_text(w, tie)}"
+        return UNVERIFIABLE, None, why
     if tie.value is None:
         return UNVERIFIABLE, None, f"该指标没有{tie.scope}数({tie.missing})"
     if unit_group(w.unit) != unit_group(ind.unit):
@@ -673,8 +698,10 @@ def _check_one(
     status, expected, why = judge(w, tie)
     source = source_text(tie.sources)
     if status == UNVERIFIABLE:
-        msg = f"信中‘{w.text}’对应指标 {tie.label},但{why.rstrip('。')},无法核对"
-        return FigureCheck(w, par.place, context, tie, status, message=msg + "。")
+        msg = f"信中‘{w.text}’对应指标 {tie.label},但{why.rstrip('。')},无法核对。"
+        if tie.lacks:
+            msg += "请催报,补齐后重新汇入再核对。"
+        return FigureCheck(w, par.place, context, tie, status, message=msg)
     if status == OK:
         return FigureCheck(w, par.place, context, tie, OK)
     detail = tie.label
@@ -705,6 +732,9 @@ def _wrong_for_every_candidate(
 
 
 def _candidate_value(profile: Profile, figures: Figures, code: str) -> str:
+    lacks = _county_tie(profile, figures, code, WORDS).lacks
+    if lacks:  # a partial sum shown as the county figure would mislead
+        return f"全县数不完整,缺 {'、'.join(lacks)}"
     value = figures.totals.get(code)
     if value is None:
         return "无全县数"

@@ -318,6 +318,23 @@ class Profile:
                     short.setdefault(ind.code, []).append(unit)
         return {code: short[code] for code in self.indicators if code in short}
 
+    def county_lacks(
+        self, code: str, missing: Iterable[tuple[str, str, bool]], gaps: dict[str, list[str]]
+    ) -> list[str]:
+        """The units a county figure of ``code`` lacks, given ``missing_returns`` and ``missing_indicators``:
+        “大兴镇(未报送表一)”, “大兴镇(表二中没有它的数据)”, “大兴镇(已报送的表中没有这一项)”. Empty when it
+        is whole. Shared by check's county rules and the letter check, so both name the same units."""
+        ind = self.indicators.get(code)
+        if ind is None:
+            return []
+        whom = [
+            f"{unit}(未报送{tid})" if not as_row else f"{unit}({tid}中没有它的数据)"
+            for unit, tid, as_row in missing
+            if tid in ind.tables
+        ]
+        whom += [f"{unit}(已报送的表中没有这一项)" for unit in gaps.get(code, [])]
+        return whom
+
     def table_codes(self, table_id: str) -> frozenset[str]:
         """The codes of a table's indicators (kept: every return asks)."""
         codes = self._table_codes.get(table_id)

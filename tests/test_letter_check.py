@@ -406,7 +406,12 @@ def test_nested_township_names_in_a_profile_copy(example_store, tmp_path):
     letter = "其中新大兴纳入最低生活保障的老年人有1135人。其中东平河纳入最低生活保障的老年人有621人。"
     result = check_letter(write(tmp_path, letter), example_store, prof, 2025)
     assert [c.tie.scope for c in result.checks] == ["全县", "东平河乡"]
-    assert result.checks[0].status == WRONG and result.checks[0].expected == "5580人"
+    # the copy expects two townships more than the store holds: the county's 5580 is a partial sum
+    first = result.checks[0]
+    assert first.status == UNVERIFIABLE and first.expected is None
+    assert (
+        "全县数不完整:缺 新大兴乡(未报送表一)、东平河乡(未报送表一),已报送单位之和为 5580人" in first.message
+    )
     assert result.checks[1].status == UNVERIFIABLE and "东平河乡没有报送这个指标" in result.checks[1].message
 
 
@@ -421,6 +426,68 @@ def test_data_lacking_a_template_figure_falls_back_to_words(tmp_path, profile):
         assert checks["97.78%"].status == UNVERIFIABLE
         assert "H03 健康管理率" in checks["97.78%"].message and "无法核对" in checks["97.78%"].message
         assert not result.wrong
+
+
+def _store_without(path: Path, profile: Profile, *left_out: str) -> Store:
+    """A store of the 2025 example returns but those whose file names contain one of ``left_out``."""
+    store = Store.open(path)
+    returns = [p for p in sorted(EXAMPLES.iterdir()) if not any(x in p.name for x in left_out)]
+    assert len(returns) == 13 - len(left_out)
+    assert all(r.ok for r in ingest_paths(store, profile, returns))
+    return store
+
+
+@pytest.mark.parametrize("find_spec", [True, False], ids=["aligned", "words"])
+@pytest.mark.parametrize("township_figure", ["right", "wrong"])
+def test_county_figures_lacking_a_township_s_return_are_not_judged_from_the_partial_sum(
+    tmp_path, profile, find_spec, township_figure
+):
+    # 大兴镇's 表一 has not come in: every 表一 county figure is 大兴镇 short, so the letter's 5580人 is no
+    # more wrong than right; an “应为 4445人” would have the clerk print a partial sum in a signed letter
+    with _store_without(tmp_path / "part.db", profile, "大兴镇") as store:
+        niukong = compute_figures(store, profile, 2025).units["牛孔镇"]["A05"]
+        written = niukong if township_figure == "right" else niukong + 7
+        clause = f"其中牛孔镇纳入最低生活保障的老年人有{written}人"
+        text = seed_text().replace(TOWNSHIP_CLAUSE, f"纳入救助保障范围,{clause}。")
+        result = check_letter(write(tmp_path, text), store, profile, 2025, find_spec=find_spec)
+    [township] = [c for c in result.checks if c.figure.text == f"{written}人"]
+    others = [c for c in result.checks if c is not township]
+    # a township that did report is checked against its own figure as ever
+    assert (township.tie.code, township.tie.scope) == ("A05", "牛孔镇")
+    if township_figure == "right":
+        assert township.status == OK
+    else:
+        assert (township.status, township.expected) == (WRONG, f"{niukong}人")
+    table1 = [c for c in others if "表一" in profile.indicators[c.tie.code].tables]
+    assert len(table1) == 26
+    for c in table1:
+        assert c.status == UNVERIFIABLE and c.expected is None
+        assert "全县数不完整:缺 大兴镇(未报送表一)" in c.message and "应为" not in c.message
+    [a05] = [c for c in table1 if c.figure.text == "5580人"]
+    assert a05.message == (
+        "信中‘5580人’对应指标 A05 纳入最低生活保障的老年人数,但全县数不完整:缺 大兴镇(未报送表一),"
+        "已报送单位之和为 4445人,无法核对。请催报,补齐后重新汇入再核对。"
+    )
+    # 表二 (县卫健局's, 大兴镇's row in it), 表三, 表四, 表五 are whole: checked as ever
+    assert {c.status for c in others if c not in table1} == {OK}
+    found = letter_findings(result)
+    assert {f.rule for f in found} == ({"L04"} if township_figure == "right" else {"L01", "L04"})
+    assert [f.letter_text for f in found if f.rule == "L01"] == (
+        [] if township_figure == "right" else [f"{written}人"]
+    )
+
+
+def test_county_figures_lacking_a_department_s_return_name_it(tmp_path, profile):
+    # 县妇联's 表四 has not come in: its eleven figures cannot be checked (there is no county figure at all,
+    # and saying “没有任何报表报送这个指标” would hide whose return it is); the rest are checked
+    with _store_without(tmp_path / "part.db", profile, "县妇联") as store:
+        result = check_letter(SEED, store, profile)
+    bad = [c for c in result.checks if c.status != OK]
+    assert [c.tie.code for c in bad] == [f"F{n:02}" for n in range(1, 12)]
+    for c in bad:
+        assert c.status == UNVERIFIABLE
+        assert "全县数不完整:缺 县妇联(未报送表四),无法核对" in c.message
+    assert not result.wrong
 
 
 # ------------------------------------------------------------------------------------------------- words
