@@ -2,7 +2,7 @@
 
 For each spelling of each indicator (its name and 其他写法; a “其中:” spelling read after its parent's name;
 bracketed parts such as “(养老服务设施)” being qualifiers found anywhere in the sentence; generic tails such
-as 人数/金额/数 dropped), the character pairs found in the figure's clause give m²/n (m of the spelling's n
+as 人数/金额/数 dropped, their pairs counted only where written), the character pairs found in the figure's clause give m²/n (m of the spelling's n
 pairs). Only indicators whose 计量单位 fits the unit word compete. The best must hold half its pairs and
 win by half again (or be whole and three pairs ahead); otherwise the window widens — the clause, then the
 sentence — among the same contenders. When even the sentence leaves a tie, a contender is dropped if another
@@ -47,28 +47,34 @@ def _pairs(text: str) -> frozenset[str]:
 class _Spelling:
     main: frozenset[str]  # the name without bracketed parts and generic tails (人数, 金额 …)
     qualifier: frozenset[str]  # bracketed parts: “(养老服务设施)”, matched anywhere in the sentence
+    # the pairs the generic tail took away (“老年人数” → 老年: 年人, 人数): counted when written, not
+    # missed when not — else “65周岁以上老年人20960人” fits M02 “65周岁以上老年人健康管理人数” by 年人, which
+    # M01 “65周岁以上老年人数” has lost
+    tail: frozenset[str] = frozenset()
 
 
-def _core(label: str) -> tuple[str, str]:
-    """(main words, bracketed qualifier) of a catalogue spelling: name_key, no “其中:”, no generic tail."""
+def _core(label: str) -> tuple[str, str, str]:
+    """(main words, bracketed qualifier, generic tail dropped) of a catalogue spelling: name_key, no
+    “其中:”, no generic tail."""
     key = name_key(label).removeprefix("其中:")
     qualifier = " ".join(_BRACKET.findall(key))
     main = _BRACKET.sub(" ", key).strip()
     for tail in _GENERIC_TAILS:
         if main.endswith(tail) and len(main) - len(tail) >= 2:
-            main = main[: -len(tail)]
-            break
-    return main, qualifier
+            return main[: -len(tail)], qualifier, tail
+    return main, qualifier, ""
 
 
 def _spelling(label: str, parent: str | None = None) -> _Spelling | None:
     """A spelling's pairs. A “其中:” spelling (a row under its parent on the form) is read with the
     parent's name in front: “其中:纳入最低生活保障” under 留守老人数 → 留守老人 纳入最低生活保障."""
-    main, qualifier = _core(label)
+    main, qualifier, tail = _core(label)
     if parent is not None and name_key(label).startswith("其中:"):
         main = _core(parent)[0] + main
     pairs = _pairs(main)
-    return _Spelling(pairs, _pairs(qualifier)) if pairs else None
+    if not pairs:
+        return None
+    return _Spelling(pairs, _pairs(qualifier), _pairs(main + tail) - pairs if tail else frozenset())
 
 
 @dataclass(frozen=True)
@@ -184,12 +190,13 @@ class WordMatcher:
             m, n = len(sp.main & words), len(sp.main)
             if n == 0 or Decimal(m) < MIN_RATIO * n or m < min(2, n):
                 continue
-            score = Decimal(m * m) / n
+            tail = sp.tail & words  # the generic tail's pairs, where written, count as the name's
+            score = Decimal((m + len(tail)) ** 2) / (n + len(tail))
             if sp.qualifier:
                 mq = len(sp.qualifier & sentence)
                 score += Decimal(mq * mq) / len(sp.qualifier)
             if best is None or score > best.score:
-                best = _Score(score, code, m, m == n, sp.main & words)
+                best = _Score(score, code, m + len(tail), m == n, (sp.main | tail) & words)
         return best
 
 

@@ -592,3 +592,28 @@ def test_history_takes_the_profile_option_as_every_command_does_and_its_unit_spe
     assert [e["filer"] for e in entries] == ["南沙镇"]
     r = invoke("history", "--profile", county["profile"], "--db", county["db"], "--unit", "大兴")
     assert r.exit_code == 2 and "没有“大兴”报送的报表" in r.output, r.output
+
+
+def words_only_letter(county: dict[str, Path], tmp_path: Path, text: str) -> tuple[int, list[dict]]:
+    """``text`` as a letter whose 文号 no spec carries: every figure is tied by its words alone."""
+    letter = tmp_path / "无文号答复函.txt"
+    letter.write_text(text.replace("元民函〔2025〕12号", "元民函〔2025〕99号"), encoding="utf-8")
+    code, figures = letter_figures(county, letter)
+    assert {f["how"] for f in figures if f["code"]} <= {"words"}
+    return code, figures
+
+
+@pytest.mark.parametrize(
+    "sentence, code",
+    [
+        # “65周岁以上老年人数” less its generic tail 人数 must not lose 年人 to M02's longer name
+        ("65周岁以上老年人20960人", "M01"),
+        ("65周岁以上老年人数20960人", "M01"),
+        ("65周岁以上老年人健康管理人数18660人", "M02"),
+        ("健康管理人数18660人", "M02"),
+    ],
+)
+def test_by_words_a_name_less_its_generic_tail_keeps_the_words_written(county, tmp_path, sentence, code):
+    _exit, figures = words_only_letter(county, tmp_path, sentence + "。")
+    [f] = figures
+    assert (f["code"], f["status"]) == (code, "ok"), f
