@@ -2,7 +2,7 @@
 
 For each spelling of each indicator (its name and 其他写法; a “其中:” spelling read after its parent's name;
 bracketed parts such as “(养老服务设施)” being qualifiers found anywhere in the sentence; generic tails such
-as 人数/金额/数 dropped, their pairs counted only where written), the character pairs found in the figure's clause give m²/n (m of the spelling's n
+as 人数/金额/数 dropped, their pairs only found where written), the character pairs found in the figure's clause give m²/n (m of the spelling's n
 pairs). Only indicators whose 计量单位 fits the unit word compete. The best must hold half its pairs and
 win by half again (or be whole and three pairs ahead); otherwise the window widens — the clause, then the
 sentence — among the same contenders. When even the sentence leaves a tie, a contender is dropped if another
@@ -47,9 +47,9 @@ def _pairs(text: str) -> frozenset[str]:
 class _Spelling:
     main: frozenset[str]  # the name without bracketed parts and generic tails (人数, 金额 …)
     qualifier: frozenset[str]  # bracketed parts: “(养老服务设施)”, matched anywhere in the sentence
-    # the pairs the generic tail took away (“老年人数” → 老年: 年人, 人数): counted when written, not
-    # missed when not — else “65周岁以上老年人20960人” fits M02 “65周岁以上老年人健康管理人数” by 年人, which
-    # M01 “65周岁以上老年人数” has lost
+    # the pairs the generic tail took away (“老年人数” → 老年: 年人, 人数): not in the score, but words found
+    # where written, so that in the last step M01 “65周岁以上老年人数” has every word of “65周岁以上老年人
+    # 20960人” that M02 “65周岁以上老年人健康管理人数” has (年人), and is whole
     tail: frozenset[str] = frozenset()
 
 
@@ -83,7 +83,7 @@ class _Score:
     code: str
     matched: int  # pairs of the best spelling found in the words …
     full: bool  # … and whether that is all of them
-    found: frozenset[str] = frozenset()  # … and which pairs they are
+    found: frozenset[str] = frozenset()  # … and which pairs they are, its generic tail's written ones too
 
 
 def _dominates(a: _Score, b: _Score) -> bool:
@@ -190,13 +190,12 @@ class WordMatcher:
             m, n = len(sp.main & words), len(sp.main)
             if n == 0 or Decimal(m) < MIN_RATIO * n or m < min(2, n):
                 continue
-            tail = sp.tail & words  # the generic tail's pairs, where written, count as the name's
-            score = Decimal((m + len(tail)) ** 2) / (n + len(tail))
+            score = Decimal(m * m) / n
             if sp.qualifier:
                 mq = len(sp.qualifier & sentence)
                 score += Decimal(mq * mq) / len(sp.qualifier)
             if best is None or score > best.score:
-                best = _Score(score, code, m + len(tail), m == n, (sp.main | tail) & words)
+                best = _Score(score, code, m, m == n, (sp.main | sp.tail) & words)
         return best
 
 
