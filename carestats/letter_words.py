@@ -2,8 +2,10 @@
 
 For each spelling of each indicator (its name and 其他写法; a “其中:” spelling read after its parent's name;
 bracketed parts such as “(养老服务设施)” being qualifiers found anywhere in the sentence; generic tails such
-as 人数/金额/数 dropped, their pairs only found where written), the character pairs found in the figure's clause give m²/n (m of the spelling's n
-pairs). Only indicators whose 计量单位 fits the unit word compete. The best must hold half its pairs and
+as 人数/金额/数 dropped, their pairs only found where written), the character pairs found in the figure's
+clause give m²/n (m of the spelling's n pairs). Words after a figure that run into the next figure with no
+delimiter stop where the next figure's whole name begins (“发动210名“爱心妈妈”结对关爱留守儿童6700人”:
+结对关爱留守儿童 is 6700's, 爱心妈妈 is 210's). Only indicators whose 计量单位 fits the unit word compete. The best must hold half its pairs and
 win by half again (or be whole and three pairs ahead); otherwise the window widens — the clause, then the
 sentence — among the same contenders. When even the sentence leaves a tie, a contender is dropped if another
 finds every word it finds and more, or as many and all of its own while it lacks some (“事实无人抚养儿童有
@@ -84,6 +86,7 @@ class _Score:
     matched: int  # pairs of the best spelling found in the words …
     full: bool  # … and whether that is all of them
     found: frozenset[str] = frozenset()  # … and which pairs they are, its generic tail's written ones too
+    spelling: _Spelling | None = None  # … of which spelling
 
 
 def _dominates(a: _Score, b: _Score) -> bool:
@@ -133,13 +136,47 @@ class WordMatcher:
         self, letter: LetterText, written: Sequence[WrittenFigure], index: int
     ) -> tuple[str | None, list[str]]:
         """(the indicator's code, []) or (None, the indicators the words could not tell apart)."""
+        code, contenders, _winner = self._tie(letter, written, index, claim=True)
+        return code, contenders
+
+    def _claimed(self, letter: LetterText, written: Sequence[WrittenFigure], index: int, after: str) -> str:
+        """The words after figure ``index`` less the next figure's whole name written right before it,
+        when they run into it with no delimiter: in “发动210名“爱心妈妈”结对关爱留守儿童6700人” the words
+        before 6700人 are F02's whole name (结对关爱留守儿童), and only “爱心妈妈” is left to say what 210
+        counts. Only a whole name right before the figure: in “向863名经济困难老年人发放服务补贴34.04万元”
+        the next figure's name (发放经济困难老年人服务补贴) is spread over the words, which say what 863
+        counts too, and nothing is taken. The next figure is tied without this step."""
+        nxt = next(
+            (k for k in range(index + 1, len(written)) if written[k].paragraph == written[index].paragraph),
+            None,
+        )
+        if nxt is None:
+            return after
+        _code, _contenders, winner = self._tie(letter, written, nxt, claim=False)
+        if winner is None or winner.spelling is None:
+            return after
+        name = winner.spelling.main | winner.spelling.tail
+        text = _DIGITS.sub("#", after.translate(_QUOTE_CHARS)).rstrip()
+        start = k = len(text)  # the longest run of the name's pairs ending right before the next figure
+        while k >= 2 and text[k - 2 : k] in name:
+            start, k = k - 2, k - 1
+        if not winner.spelling.main <= _pairs(text[start:]):
+            return after
+        return text[:start] + "|"
+
+    def _tie(
+        self, letter: LetterText, written: Sequence[WrittenFigure], index: int, *, claim: bool
+    ) -> tuple[str | None, list[str], _Score | None]:
+        """``tie``, with the winner's score (its spelling and the pairs of it found)."""
         w = written[index]
         norm, spans, own = _spans(letter, written, index)
         codes = self.candidates(w.unit)
         if not codes:
-            return None, []
+            return None, [], None
         use_after = unit_group(w.unit) not in NO_AFTER_WORDS
         after = _after(norm, spans, own, BOUNDS[1]) if use_after else ""
+        if claim and after and _runs_into_figure(norm, spans, own):
+            after = self._claimed(letter, written, index, after)
         sentence = _pairs(
             _before(norm, spans, own, 3) + " " + _after(norm, spans, own, BOUNDS[3], cross=True)
         )
@@ -166,7 +203,7 @@ class WordMatcher:
                 continue
             scored.sort(key=lambda s: (-s.score, s.code))
             if len(scored) == 1 or _settled(scored[0], scored[1]):
-                return scored[0].code, []
+                return scored[0].code, [], scored[0]
             contenders = [s.code for s in scored if s.score * MARGIN > scored[0].score]
             restricted = set(contenders)
             last = [s for s in scored if s.code in restricted]
@@ -176,8 +213,8 @@ class WordMatcher:
         # has been seen.
         undominated = [a for a in last if not any(_dominates(b, a) for b in last if b is not a)]
         if len(undominated) == 1:
-            return undominated[0].code, []
-        return None, contenders
+            return undominated[0].code, [], undominated[0]
+        return None, contenders, None
 
     def _anchored(self, code: str, anchor: frozenset[str]) -> bool:
         return any(sp.main & anchor for sp in self.spellings[code])
@@ -195,7 +232,7 @@ class WordMatcher:
                 mq = len(sp.qualifier & sentence)
                 score += Decimal(mq * mq) / len(sp.qualifier)
             if best is None or score > best.score:
-                best = _Score(score, code, m, m == n, (sp.main | sp.tail) & words)
+                best = _Score(score, code, m, m == n, (sp.main | sp.tail) & words, sp)
         return best
 
 
@@ -239,6 +276,17 @@ def _after_figure(norm: str, spans: list[tuple[int, int]], own: int) -> bool:
             return True
         i -= 1
     return i in ends
+
+
+def _runs_into_figure(norm: str, spans: list[tuple[int, int]], own: int) -> bool:
+    """Whether the words after figure ``own`` run into the next figure with no delimiter between them."""
+    starts = {s for k, (s, _e) in enumerate(spans) if k != own}
+    i = spans[own][1]
+    while i < len(norm) and norm[i] not in BOUNDS[1]:
+        if i in starts:
+            return True
+        i += 1
+    return False
 
 
 def _after(norm: str, spans: list[tuple[int, int]], own: int, bounds: set[str], cross: bool = False) -> str:

@@ -236,6 +236,22 @@ def test_a_rendered_docx_edited_in_three_places(example_store, profile, tmp_path
     assert [c.place for c in result.checks if c.status == WRONG][0].startswith("第 ")
 
 
+@pytest.mark.parametrize("suffix", [".txt", ".docx"])
+def test_the_rendered_letter_by_words_alone_ties_every_figure_as_the_template_does(
+    example_store, profile, tmp_path, suffix
+):
+    # what `carestats report` writes, checked with no spec (its 文号 changed, or copied elsewhere)
+    path = tmp_path / f"答复函{suffix}"
+    if suffix == ".docx":
+        _rendered_docx(example_store, profile, path)
+    else:
+        letter = render_letter(load_spec(SPEC_2025), compute_figures(example_store, profile, 2025), profile)
+        path.write_text(to_text(letter), encoding="utf-8")
+    result = check_letter(path, example_store, profile, 2025, find_spec=False)
+    assert [c.tie.code if c.tie else None for c in result.checks] == SEED_CODES
+    assert {(c.status, c.tie.how) for c in result.checks} == {(OK, WORDS)}
+
+
 # ----------------------------------------------------------------------------------------------- aligned
 def test_a_reworded_sentence_still_aligns_and_added_figures_are_tied_by_words(
     example_store, profile, tmp_path

@@ -617,3 +617,43 @@ def test_by_words_a_name_less_its_generic_tail_keeps_the_words_written(county, t
     _exit, figures = words_only_letter(county, tmp_path, sentence + "。")
     [f] = figures
     assert (f["code"], f["status"]) == (code, "ok"), f
+
+
+@pytest.mark.parametrize(
+    "sentence, code",
+    [
+        # the words after 210名 run into 6700人, and right before it stand F02's whole name: they are
+        # 6700's; “爱心妈妈” is what 210 counts
+        ("县妇联发动210名“爱心妈妈”结对关爱留守儿童6700人", "F01"),
+        ("县妇联发动210名爱心妈妈结对关爱留守儿童6700人", "F01"),
+        ("爱心妈妈210名,结对关爱留守儿童6700人", "F01"),
+    ],
+)
+def test_by_words_the_next_figure_s_whole_name_before_it_is_its_own(county, tmp_path, sentence, code):
+    _exit, figures = words_only_letter(county, tmp_path, sentence + "。")
+    assert [(f["letter_text"], f["code"], f["status"]) for f in figures] == [
+        ("210名", code, "ok"),
+        ("6700人", "F02", "ok"),
+    ]
+
+
+def test_an_unedited_letter_checks_clean_by_words_alone(county, tmp_path):
+    # the 文号 changed, so no spec is found: every figure is tied by its words, and the template's own
+    # wording (“发动210名“爱心妈妈”结对关爱留守儿童6700人”, “65周岁以上老年人20960人”) ties as the template does
+    spec = county["profile"] / "letters" / "2025-12.toml"
+    letter = tmp_path / "答复函.txt"
+    r = invoke("report", "--profile", county["profile"], "--db", county["db"], spec, "-o", letter)
+    assert r.exit_code == 0, r.output
+    text = letter.read_text(encoding="utf-8-sig")
+    exit_code, figures = words_only_letter(county, tmp_path, text)
+    assert exit_code == 0, [f for f in figures if f["status"] != "ok"]
+    assert [f["code"] for f in figures] == ("L01 L02 L03 L04 L07 L07 L07 F01 F02 F03 M01 M02 M03".split())
+    assert {f["status"] for f in figures} == {"ok"}
+    # and a retyped figure is an error at its own indicator, with what it should read
+    edited = text.replace("发动210名", "发动201名").replace("老年人20960人", "老年人20690人")
+    exit_code, figures = words_only_letter(county, tmp_path, edited)
+    assert exit_code == 1
+    assert [(f["letter_text"], f["code"], f["expected"]) for f in figures if f["status"] != "ok"] == [
+        ("201名", "F01", "210名"),
+        ("20690人", "M01", "20960人"),
+    ]
