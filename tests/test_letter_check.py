@@ -6,11 +6,13 @@ and by the words around the figure alone.
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 
 from carestats.docx_letter import write_docx
 from carestats.figures import compute_figures
@@ -504,6 +506,24 @@ def test_county_figures_lacking_a_department_s_return_name_it(tmp_path, profile)
         assert c.status == UNVERIFIABLE
         assert "全县数不完整:缺 县妇联(未报送表四),无法核对" in c.message
     assert not result.wrong
+
+
+def test_a_county_figure_lacking_a_row_of_a_return_sent_names_the_unit(tmp_path, profile):
+    # 大兴镇's return came without its A05 row (a correction that lost it): A05's county figure is 大兴镇
+    # short, the rest of 表一 is whole
+    folder = tmp_path / "2025"
+    shutil.copytree(EXAMPLES, folder)
+    daxing = folder / "大兴镇2025年一老一小统计表.xlsx"
+    wb = load_workbook(daxing)
+    assert wb["统计表"]["B10"].value == "A05"
+    wb["统计表"].delete_rows(10)
+    wb.save(daxing)
+    with Store.open(tmp_path / "c.db") as store:
+        assert all(r.ok for r in ingest_paths(store, profile, [folder]))
+        result = check_letter(SEED, store, profile)
+    [bad] = [c for c in result.checks if c.status != OK]
+    assert (bad.figure.text, bad.status, bad.tie.code) == ("5580人", UNVERIFIABLE, "A05")
+    assert "全县数不完整:缺 大兴镇(已报送的表中没有这一项),已报送单位之和为 4445人" in bad.message
 
 
 # ------------------------------------------------------------------------------------------------- words
