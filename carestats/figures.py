@@ -16,6 +16,7 @@ from carestats.errors import CarestatsError
 from carestats.interval import Interval, decimals_of
 from carestats.profile import Profile
 from carestats.store import Store, StoredValue
+from carestats.text import display_width
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def write_csv(fig: Figures) -> str:
 
 def write_xlsx(fig: Figures, path: Path) -> None:
     from openpyxl import Workbook  # only when an .xlsx is asked for
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
@@ -233,6 +235,16 @@ def write_xlsx(fig: Figures, path: Path) -> None:
                     and decimals_of(Decimal(cell.value).normalize()) <= places
                 ):
                     cell.number_format = shown
-        for col, width in zip("ABCD", (10, 34, 10, 14), strict=False):
-            ws.column_dimensions[col].width = width
+        # wide enough for the widest heading or figure (the CSV text is what the cell shows), else ######
+        for i, k in enumerate(header, start=1):
+            widest = max(display_width(k), *(display_width(row[k] or "") for row in rows))
+            ws.column_dimensions[get_column_letter(i)].width = max(8, widest + 2)
+        ws.freeze_panes = "D2"  # the heading row and 指标代码/名称/计量单位 stay in view while scrolling
+        # sixteen columns: landscape, one page wide, the heading row on every printed page
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
     wb.save(path)

@@ -86,6 +86,11 @@ _QIZHONG = re.compile(r"^其中[::]?")
 _CIRCLED = dict.fromkeys(range(0x2460, 0x2474))  # ①…⑳ as numbering (NFKC would make them plain digits)
 
 
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet cell: CJK characters count double (for column widths)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
 def nfkc(text: str) -> str:
     """NFKC plus the dashes and the middle dot that NFKC leaves alone."""
     return unicodedata.normalize("NFKC", text).replace("\u3000", " ")

@@ -1,0 +1,68 @@
+"""The spreadsheets carestats writes, as a clerk opens and prints them in WPS or Excel: every figure shown
+whole (no ######), the header kept in view, and a printout one page wide with the header on every page."""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from typer.testing import CliRunner
+
+from carestats.cli import app
+from tests.workbooks import EXAMPLES
+
+runner = CliRunner()
+SPEC_2025 = Path(__file__).resolve().parents[1] / "data" / "examples" / "letters" / "2025-57.toml"
+DEFAULT_WIDTH = 8.43  # Excel's column width when none is set
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def shown(value: object, number_format: str) -> str:
+    """The text a cell shows for the number formats carestats writes."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if number_format.startswith("0.") or number_format.startswith("#,##0."):
+            places = len(number_format.split(".")[1])
+            sep = "," if number_format.startswith("#") else ""
+            return f"{Decimal(value):{sep}.{places}f}"
+        if number_format in ("0", "#,##0"):
+            return f"{Decimal(value):{',' if number_format == '#,##0' else ''}.0f}"
+    return "" if value is None else str(value)
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def assert_columns_fit(ws: Worksheet) -> None:
+    """Every column is wide enough for its widest value, so no number turns into ######."""
+    for col in range(1, ws.max_column + 1):
+        letter = get_column_letter(col)
+        dim = ws.column_dimensions.get(letter)
+        width = dim.width if dim is not None and dim.width else DEFAULT_WIDTH
+        widest = max(display_width(shown(c.value, c.number_format)) for c in ws[letter])
+        assert width >= widest + 1, (ws.title, letter, width, widest)
+
+
+def assert_prints_one_page_wide(ws: Worksheet, *, title_rows: str) -> None:
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert (ws.print_title_rows or "").replace("$", "") == title_rows
+
+
+def test_figures_xlsx_shows_every_figure_and_prints_one_page_wide(tmp_path: Path) -> None:
+    db = tmp_path / "2025.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    r = invoke("figures", "--db", db, "-o", tmp_path / "汇总.xlsx")
+    assert r.exit_code == 0, r.output
+    ws = load_workbook(tmp_path / "汇总.xlsx").active
+    assert_columns_fit(ws)
+    assert ws.freeze_panes == "D2"  # heading row and 指标代码/名称/计量单位 stay in view
+    assert_prints_one_page_wide(ws, title_rows="1:1")
