@@ -17,6 +17,7 @@ from carestats.figures import compute_figures, json_value, safe_cell_text
 from carestats.letter import Letter, LetterSpec, PrintedFigure, render_letter
 from carestats.profile import Profile
 from carestats.store import Store
+from carestats.text import display_width
 
 
 class ReportRefused(CarestatsError):
@@ -200,7 +201,16 @@ def _audit_xlsx(letter: Letter, path: Path) -> None:
         cell.font = Font(bold=True)
     for row in audit_rows(letter):
         ws.append([safe_cell_text(v) if isinstance(v, str) else v for v in row])  # Decimal is written exactly
-    for col, width in zip("ABCDEFGHIJKLMN", (6, 8, 30, 10, 14, 8, 14, 40, 10, 8, 10, 8, 14, 14), strict=True):
-        ws.column_dimensions[col].width = width
+    # as wide as the widest heading or value, so that no name or file is cut off by the next column
+    for column in ws.iter_cols():
+        widest = max(display_width("" if c.value is None else str(c.value)) for c in column)
+        ws.column_dimensions[column[0].column_letter].width = min(max(6, widest + 2), 60)
     ws.freeze_panes = "A2"
+    # fourteen columns: landscape, one page wide, the heading row on every printed page
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
     wb.save(path)

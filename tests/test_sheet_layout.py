@@ -66,3 +66,14 @@ def test_figures_xlsx_shows_every_figure_and_prints_one_page_wide(tmp_path: Path
     assert_columns_fit(ws)
     assert ws.freeze_panes == "D2"  # heading row and 指标代码/名称/计量单位 stay in view
     assert_prints_one_page_wide(ws, title_rows="1:1")
+
+
+def test_audit_xlsx_shows_whole_names_and_prints_one_page_wide(tmp_path: Path) -> None:
+    db = tmp_path / "2025.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    r = invoke("report", "--db", db, SPEC_2025, "-o", tmp_path / "a.txt", "--audit", tmp_path / "核对表.xlsx")
+    assert r.exit_code == 0, r.output
+    ws = load_workbook(tmp_path / "核对表.xlsx").active
+    assert_columns_fit(ws)
+    assert ws.freeze_panes == "A2"
+    assert_prints_one_page_wide(ws, title_rows="1:1")
