@@ -34,7 +34,7 @@ SUFFIX = "_审核意见"
 OPENPYXL_SUFFIXES = (".xlsx", ".xlsm")
 _FORMULA_START = ("=", "+", "-", "@")
 _HEADERS = ("序号", "类别", "结果", "规则", "规则名称", "单位", "指标", "文件", "工作表", "单元格", "说明")
-_WIDTHS = (6, 6, 8, 6, 22, 8, 10, 24, 8, 6, 70)
+_WIDTHS = (6, 6, 8, 6, 22, 8, 10, 24, 8, 8, 70)
 
 
 @dataclass
@@ -164,7 +164,8 @@ def _fill_listing(ws: Worksheet, findings: Iterable[Finding], heading: str) -> N
         ws.column_dimensions[get_column_letter(j)].width = _WIDTHS[j - 1]
     for i, f in enumerate(findings, start=1):
         row = i + 2
-        ws.cell(row=row, column=1, value=i)
+        # top, like the wrapped texts beside it: at the bottom the number reads as the next finding's
+        ws.cell(row=row, column=1, value=i).alignment = Alignment(vertical="top")
         cells = (
             SEVERITY_TEXT[f.severity],
             OUTCOME_TEXT[f.outcome],

@@ -3,6 +3,7 @@ whole (no ######), the header kept in view, and a printout one page wide with th
 
 from __future__ import annotations
 
+import shutil
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -77,3 +78,22 @@ def test_audit_xlsx_shows_whole_names_and_prints_one_page_wide(tmp_path: Path) -
     assert_columns_fit(ws)
     assert ws.freeze_panes == "A2"
     assert_prints_one_page_wide(ws, title_rows="1:1")
+
+
+def test_annotated_listing_numbers_sit_beside_their_finding_and_headings_fit(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(EXAMPLES, returns)
+    path = returns / "大兴镇2025年一老一小统计表.xlsx"
+    wb = load_workbook(path)
+    wb["统计表"]["E6"] = 50  # A01 below A02 (69): an error whose message wraps onto two lines
+    wb.save(path)
+    db = tmp_path / "bad.db"
+    invoke("ingest", "--db", db, returns)
+    r = invoke("check", "--db", db, "--year", 2025, "--annotate", tmp_path / "审核意见")
+    assert r.exit_code == 1, r.output
+    ws = load_workbook(tmp_path / "审核意见" / "大兴镇2025年一老一小统计表_审核意见.xlsx").worksheets[0]
+    for row in ws.iter_rows(min_row=3):
+        assert all(c.alignment.vertical == "top" for c in row), [c.coordinate for c in row]
+    for c in ws[2]:
+        width = ws.column_dimensions[c.column_letter].width
+        assert width >= display_width(c.value) + 2, (c.value, width)
