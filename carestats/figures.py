@@ -204,6 +204,7 @@ def write_csv(fig: Figures) -> str:
 
 def write_xlsx(fig: Figures, path: Path) -> None:
     from openpyxl import Workbook  # only when an .xlsx is asked for
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
@@ -213,6 +214,10 @@ def write_xlsx(fig: Figures, path: Path) -> None:
     if rows:
         header = list(rows[0])
         ws.append(header)
+        for cell in ws[1]:  # figures are right-aligned: so are their headings, or 大兴镇 reads as 全县's
+            cell.font = Font(bold=True)
+            if cell.column > 3:
+                cell.alignment = Alignment(horizontal="right")
         for row in rows:
             cells = []
             for k in header:

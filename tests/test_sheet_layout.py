@@ -97,3 +97,13 @@ def test_annotated_listing_numbers_sit_beside_their_finding_and_headings_fit(tmp
     for c in ws[2]:
         width = ws.column_dimensions[c.column_letter].width
         assert width >= display_width(c.value) + 2, (c.value, width)
+
+
+def test_figures_xlsx_headings_stand_over_their_figures(tmp_path: Path) -> None:
+    """Figures are right-aligned; a left-aligned 大兴镇 heading reads as the column left of it."""
+    db = tmp_path / "2025.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    assert invoke("figures", "--db", db, "-o", tmp_path / "汇总.xlsx").exit_code == 0
+    ws = load_workbook(tmp_path / "汇总.xlsx").active
+    assert all(c.font.bold for c in ws[1])
+    assert all(c.alignment.horizontal == "right" for c in ws[1][3:]), [c.value for c in ws[1][3:]]
