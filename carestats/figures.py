@@ -11,10 +11,11 @@ import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from carestats.errors import CarestatsError
 from carestats.interval import Interval, decimals_of
-from carestats.profile import Profile
+from carestats.profile import Indicator, Profile
 from carestats.store import Store, StoredValue
 from carestats.text import display_width
 
@@ -202,6 +203,15 @@ def write_csv(fig: Figures) -> str:
     return "\ufeff" + buf.getvalue()
 
 
+def set_number_format(cell: Any, ind: Indicator) -> None:
+    """Show a figure with its indicator's decimals (1688720.00 元, 98.10%, 569 人), as the CSV and the returns
+    write them; a figure with more decimals than that (12.5 人, a finding of check) keeps General, never
+    rounded."""
+    places = 0 if ind.kind == "count" else ind.decimals
+    if isinstance(cell.value, int | Decimal) and decimals_of(Decimal(cell.value).normalize()) <= places:
+        cell.number_format = "0." + "0" * places if places else "0"
+
+
 def write_xlsx(fig: Figures, path: Path) -> None:
     from openpyxl import Workbook  # only when an .xlsx is asked for
     from openpyxl.styles import Alignment, Font
@@ -229,17 +239,8 @@ def write_xlsx(fig: Figures, path: Path) -> None:
                 else:
                     cells.append(safe_cell_text(v))
             ws.append(cells)
-            # shown with the indicator's decimals, as the CSV and the returns write them (98.10, not 98.1); a
-            # figure with more decimals than that (12.5 人, a finding of check) keeps General, never rounded
-            ind = fig.profile.indicators[row["指标代码"]]
-            places = 0 if ind.kind == "count" else ind.decimals
-            shown = "0." + "0" * places if places else "0"
             for cell in ws[ws.max_row][3:]:
-                if (
-                    isinstance(cell.value, int | Decimal)
-                    and decimals_of(Decimal(cell.value).normalize()) <= places
-                ):
-                    cell.number_format = shown
+                set_number_format(cell, fig.profile.indicators[row["指标代码"]])
         # wide enough for the widest heading or figure (the CSV text is what the cell shows), else ######
         for i, k in enumerate(header, start=1):
             widest = max(display_width(k), *(display_width(row[k] or "") for row in rows))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from carestats.errors import CarestatsError, UsageError, check_writable, writing
-from carestats.figures import compute_figures, json_value, safe_cell_text
+from carestats.figures import compute_figures, json_value, safe_cell_text, set_number_format
 from carestats.letter import Letter, LetterSpec, PrintedFigure, render_letter
 from carestats.profile import Profile
 from carestats.store import Store
@@ -186,10 +186,10 @@ def write_audit(letter: Letter, profile: Profile, path: Path) -> None:
                 json.dumps(audit_data(letter, profile), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
             )
         else:
-            _audit_xlsx(letter, path)
+            _audit_xlsx(letter, profile, path)
 
 
-def _audit_xlsx(letter: Letter, path: Path) -> None:
+def _audit_xlsx(letter: Letter, profile: Profile, path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -201,6 +201,11 @@ def _audit_xlsx(letter: Letter, path: Path) -> None:
         cell.font = Font(bold=True)
     for row in audit_rows(letter):
         ws.append([safe_cell_text(v) if isinstance(v, str) else v for v in row])  # Decimal is written exactly
+        # 数值 and 来源数值 with their indicator's decimals (1688720.00 元, not 1688720), as figures' 汇总.xlsx
+        for value, code in (("数值", "指标代码"), ("来源数值", "来源指标")):
+            ind = profile.indicators.get(row[AUDIT_COLUMNS.index(code)])
+            if ind is not None:
+                set_number_format(ws.cell(ws.max_row, AUDIT_COLUMNS.index(value) + 1), ind)
     # as wide as the widest heading or value, so that no name or file is cut off by the next column
     for column in ws.iter_cols():
         widest = max(display_width("" if c.value is None else str(c.value)) for c in column)

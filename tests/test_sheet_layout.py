@@ -107,3 +107,19 @@ def test_figures_xlsx_headings_stand_over_their_figures(tmp_path: Path) -> None:
     ws = load_workbook(tmp_path / "汇总.xlsx").active
     assert all(c.font.bold for c in ws[1])
     assert all(c.alignment.horizontal == "right" for c in ws[1][3:]), [c.value for c in ws[1][3:]]
+
+
+def test_audit_xlsx_shows_money_with_two_decimals_and_counts_as_integers(tmp_path: Path) -> None:
+    db = tmp_path / "2025.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    r = invoke("report", "--db", db, SPEC_2025, "-o", tmp_path / "a.txt", "--audit", tmp_path / "核对表.xlsx")
+    assert r.exit_code == 0, r.output
+    ws = load_workbook(tmp_path / "核对表.xlsx").active
+    header = [c.value for c in ws[1]]
+    value, source = header.index("数值"), header.index("来源数值")
+    rows = {row[1].value: row for row in ws.iter_rows(min_row=2)}
+    a07, a05, h03 = rows["A07"], rows["A05"], rows["H03"]  # money, count, rate
+    assert shown(a07[value].value, a07[value].number_format) == "1688720.00"
+    assert a07[source].number_format == "0.00"
+    assert (a05[value].number_format, a05[source].number_format) == ("0", "0")
+    assert shown(h03[value].value, h03[value].number_format) == "97.78"
