@@ -618,7 +618,7 @@ def _print_history(entries, year: int | None, filer: str | None) -> None:
     table = Table(title=title)
     shown = [h for h in rows(entries)[0] if h != "文件位置"]  # the name is enough on screen; json/csv have it
     for col in shown:
-        table.add_column(col, overflow="fold", justify="right" if col in ("序号", "数值") else "left")
+        table.add_column(col, overflow="fold", justify="right" if col in ("序号", "数值个数") else "left")
     for row in rows(entries):
         style = "yellow" if row["状态"] != "有效" else None
         table.add_row(*(row[c] for c in shown), style=style)

@@ -23,7 +23,7 @@ HEADINGS = (
     "状态",
     "被替换为",
     "替换时间",
-    "数值",
+    "数值个数",  # how many figures the file gave; 数值 alone reads as a figure of 29
     "文件位置",
 )
 
@@ -46,7 +46,7 @@ def rows(entries: list[HistoryEntry]) -> list[dict[str, str]]:
             "状态": STATUS_TEXT.get(e.status, e.status),
             "被替换为": e.superseded_by_file or "",
             "替换时间": when(e.superseded_at),
-            "数值": str(e.values),
+            "数值个数": str(e.values),
             "文件位置": e.file_path,
         }
         for e in entries

@@ -76,7 +76,8 @@ def test_history_of_one_unit_and_year_as_a_table_and_csv(tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # WPS and Excel open UTF-8 with its BOM
     lines = raw.decode("utf-8-sig").split("\r\n")
-    assert lines[0] == "序号,文件,报送单位,表,年度,汇入时间,状态,被替换为,替换时间,数值,文件位置"
+    # 数值个数, not 数值: a column of 29s under 数值 reads as a figure
+    assert lines[0] == "序号,文件,报送单位,表,年度,汇入时间,状态,被替换为,替换时间,数值个数,文件位置"
     first, second = (line.split(",") for line in lines[1:3])
     assert first[1:5] == [DAXING, "大兴镇", "表一", "2025"] and first[6:8] == ["已被替换", CORRECTION]
     assert first[8] == second[5] and "T" not in first[8] and first[9] == "29"  # replaced when the second came
