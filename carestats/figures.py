@@ -246,11 +246,18 @@ def write_xlsx(fig: Figures, path: Path) -> None:
             widest = max(display_width(k), *(display_width(row[k] or "") for row in rows))
             ws.column_dimensions[get_column_letter(i)].width = max(8, widest + 2)
         ws.freeze_panes = "D2"  # the heading row and 指标代码/名称/计量单位 stay in view while scrolling
-        # sixteen columns: landscape, one page wide, the heading row on every printed page
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = "1:1"
+        print_wide_table(ws, f"{fig.profile.title}  {fig.year}年汇总")
     wb.save(path)
+
+
+def print_wide_table(ws: Any, title: str) -> None:
+    """A table with a heading row and many columns printed as a clerk files it: A4 landscape, one page wide,
+    the heading row on every page, ``title`` above (row 1 holds the headings) and page numbers below."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.oddHeader.center.text = title.replace("&", "&&")  # & starts a header code
+    ws.oddFooter.center.text = "第 &P 页,共 &N 页"

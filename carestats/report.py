@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from carestats.errors import CarestatsError, UsageError, check_writable, writing
-from carestats.figures import compute_figures, json_value, safe_cell_text, set_number_format
+from carestats.figures import compute_figures, json_value, print_wide_table, safe_cell_text, set_number_format
 from carestats.letter import Letter, LetterSpec, PrintedFigure, render_letter
 from carestats.profile import Profile
 from carestats.store import Store
@@ -211,11 +211,5 @@ def _audit_xlsx(letter: Letter, profile: Profile, path: Path) -> None:
         widest = max(display_width("" if c.value is None else str(c.value)) for c in column)
         ws.column_dimensions[column[0].column_letter].width = min(max(6, widest + 2), 60)
     ws.freeze_panes = "A2"
-    # fourteen columns: landscape, one page wide, the heading row on every printed page
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    print_wide_table(ws, ws.title)
     wb.save(path)

@@ -123,3 +123,18 @@ def test_audit_xlsx_shows_money_with_two_decimals_and_counts_as_integers(tmp_pat
     assert a07[source].number_format == "0.00"
     assert (a05[value].number_format, a05[source].number_format) == ("0", "0")
     assert shown(h03[value].value, h03[value].number_format) == "97.78"
+
+
+def test_printed_figures_and_audit_pages_say_what_they_are_and_are_numbered(tmp_path: Path) -> None:
+    """Row 1 holds the headings, so the page header names the sheet on paper; the footer numbers the pages."""
+    db = tmp_path / "2025.db"
+    assert invoke("ingest", "--db", db, EXAMPLES).exit_code == 0
+    assert invoke("figures", "--db", db, "-o", tmp_path / "汇总.xlsx").exit_code == 0
+    r = invoke("report", "--db", db, SPEC_2025, "-o", tmp_path / "a.txt", "--audit", tmp_path / "核对表.xlsx")
+    assert r.exit_code == 0, r.output
+    figures = load_workbook(tmp_path / "汇总.xlsx").active
+    audit = load_workbook(tmp_path / "核对表.xlsx").active
+    assert "绿春县" in figures.oddHeader.center.text and "2025年" in figures.oddHeader.center.text
+    assert "2025年答复函数字核对" in audit.oddHeader.center.text
+    for ws in (figures, audit):
+        assert ws.oddFooter.center.text == "第 &P 页,共 &N 页"
