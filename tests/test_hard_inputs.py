@@ -1,0 +1,110 @@
+"""Items of shared/notes/hard-inputs.md that no other test pinned on a real file: each file here is written as
+WPS/Excel/LibreOffice write it (XML patched where openpyxl cannot write it, .xls made by LibreOffice)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from carestats.ingest import REFUSED, STORED
+from tests.test_ingest import FIXTURES, assert_unit_matches, ingest_one, values_of
+from tests.workbooks import rewrite_cells, save_as_csv, write_table1
+
+
+def _repack(path: Path, change: Callable[[str, bytes], bytes]) -> Path:
+    """Rewrite every part of an .xlsx through ``change`` (name, bytes) → bytes."""
+    with zipfile.ZipFile(path) as zin:
+        parts = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in parts:
+            zout.writestr(info, change(info.filename, data))
+    return path
+
+
+# ------------------------------------------------------------------ 12. WPS writes <dimension ref="A1:A1"/>
+def test_a_dimension_of_one_cell_as_wps_writes_it_is_not_trusted(store, profile, tmp_path):
+    def one_cell(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        data, n = re.subn(rb"<dimension ref=\"[^\"]*\"/>", b'<dimension ref="A1:A1"/>', data)
+        assert n == 1
+        return data
+
+    path = _repack(write_table1(tmp_path / "大兴镇.xlsx"), one_cell)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert_unit_matches(store, "大兴镇")
+
+
+# ------------------------------------------------------------------ 9. error values other than #DIV/0!
+@pytest.mark.parametrize("error", ["#N/A", "#REF!", "#VALUE!", "#NAME?"])
+def test_an_error_value_left_by_a_formula_is_a_located_problem(store, profile, tmp_path, error):
+    # as Excel saves a VLOOKUP that found nothing: the formula and its error as the cached value
+    path = rewrite_cells(
+        write_table1(tmp_path / "大兴镇.xlsx"),
+        {"E15": f'<c r="E15" t="e"><f>VLOOKUP(B15,Sheet2!A:B,2,0)</f><v>{error}</v></c>'},
+    )
+    r = ingest_one(store, profile, path)
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem, p.raw) == ("E15", "A10", "error-value", error)
+    assert values_of(store)[("大兴镇", "A10")].value is None
+
+
+# ------------------------------------------------------------------ 9, 10 and the origin on an .xls
+# ------------------------------------------------------------------ 21. WPS in-cell picture
+# ------------------------------------------------------------------ 22. binary noise in a cached value
+def test_floating_noise_in_a_money_cell_is_stored_as_typed(store, profile, tmp_path):
+    path = write_table1(tmp_path / "大兴镇.xlsx")
+    ws = load_workbook(path).active
+    cell = next(f"E{c.row}" for c in ws["B"] if c.value == "A07")  # 指标代码 in B, the figure in E
+    rewrite_cells(path, {cell: f'<c r="{cell}"><v>274.65999999999997</v></c>'})
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert values_of(store)[("大兴镇", "A07")].value == Decimal("274.66")
+
+
+# ------------------------------------------------------------------ 16. Strict OOXML (Excel “Strict Open XML”)
+def test_strict_open_xml_is_read(store, profile, tmp_path):
+    def strict(name: str, data: bytes) -> bytes:
+        if not name.endswith((".xml", ".rels")):
+            return data
+        data = data.replace(
+            b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        ).replace(
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        )
+        return data.replace(b"<workbook ", b'<workbook conformance="strict" ', 1)
+
+    path = _repack(write_table1(tmp_path / "大兴镇.xlsx"), strict)
+    assert b"purl.oclc.org" in zipfile.ZipFile(path).read("xl/workbook.xml")
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert_unit_matches(store, "大兴镇")
+
+
+# ------------------------------------------------------------------ 14. routed by content, not by name
+def test_an_xlsx_named_xls_and_an_xls_named_et_are_read(store, profile, tmp_path):
+    xlsx = write_table1(tmp_path / "src.xlsx")
+    r = ingest_one(store, profile, Path(shutil.copy(xlsx, tmp_path / "大兴镇.xls")))
+    assert (r.status, r.problems) == (STORED, [])
+    et = Path(
+        shutil.copy(FIXTURES / "old-name-平河乡2025年一老一小统计表.xls", tmp_path / "平河乡2025年统计表.et")
+    )
+    r = ingest_one(store, profile, et)
+    assert (r.status, r.filer, r.problems) == (STORED, "平河镇", [])
+
+
+def test_a_csv_named_xls_is_refused_saying_how_to_read_it(store, profile, tmp_path):
+    src = save_as_csv(write_table1(tmp_path / "src.xlsx"), tmp_path / "src.csv")
+    r = ingest_one(store, profile, Path(shutil.copy(src, tmp_path / "大兴镇.xls")))
+    assert (r.status, r.code) == (REFUSED, "wrong-extension")
+    assert "内容是纯文本" in r.message and "改为 .csv" in r.message
