@@ -109,7 +109,10 @@ class Sheet:
     def _scan(self) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
         # on demand: only an empty value cell asks, so a fully filled return never pays for the scan
         if self._uncached is None:
-            self._uncached = _scan_uncached(self.xml) if self.xml else ({}, {}, {})
+            if self.xls is not None:  # an .xls always saves formula results; its error cells come from xlrd
+                self._uncached = ({}, self.xls.sheet(self.name)[2], {})
+            else:
+                self._uncached = _scan_uncached(self.xml) if self.xml else ({}, {}, {})
         return self._uncached
 
     @property
@@ -297,17 +300,19 @@ def _read_cfb(path: Path, data: bytes) -> Book:
 
 
 class XlsFormats:
-    """Hidden columns and percent-formatted cells of an .xls, which calamine does not expose: read with xlrd
+    """Hidden columns, percent-formatted and error cells of an .xls, which calamine does not expose (it shows
+    an error cell empty): read with xlrd
     (pure Python, so only when a sheet asks, once per workbook). A workbook whose formats cannot be read is
     refused rather than read without knowing which columns are hidden."""
 
     def __init__(self, path: Path, data: bytes):
         self.path, self.data = path, data
         self._book: Any = None
-        self._sheets: dict[str, tuple[frozenset[int], frozenset[str]]] = {}
+        self._sheets: dict[str, tuple[frozenset[int], frozenset[str], dict[str, str]]] = {}
 
-    def sheet(self, name: str) -> tuple[frozenset[int], frozenset[str]]:
-        """(0-based hidden columns, A1 of number cells shown as a percentage) of one sheet."""
+    def sheet(self, name: str) -> tuple[frozenset[int], frozenset[str], dict[str, str]]:
+        """(0-based hidden columns, A1 of number cells shown as a percentage, A1 → #DIV/0! … of error cells)
+        of one sheet."""
         if name not in self._sheets:
             try:
                 self._sheets[name] = self._read(name)
@@ -320,7 +325,7 @@ class XlsFormats:
                 ) from exc
         return self._sheets[name]
 
-    def _read(self, name: str) -> tuple[frozenset[int], frozenset[str]]:
+    def _read(self, name: str) -> tuple[frozenset[int], frozenset[str], dict[str, str]]:
         import xlrd  # only for .xls, and only when asked
 
         if self._book is None:
@@ -333,13 +338,17 @@ class XlsFormats:
             fmt = book.format_map.get(xf.format_key)
             if fmt is not None and _shows_percent(fmt.format_str):
                 percent_xf.add(i)
-        percent = frozenset(
-            f"{col_letter(c)}{r + 1}"
-            for r in range(sh.nrows)
-            for c in range(sh.row_len(r))
-            if sh.cell_type(r, c) == xlrd.XL_CELL_NUMBER and sh.cell_xf_index(r, c) in percent_xf
-        )
-        return hidden, percent
+        percent: set[str] = set()
+        errors: dict[str, str] = {}
+        for r in range(sh.nrows):
+            for c in range(sh.row_len(r)):
+                kind = sh.cell_type(r, c)
+                if kind == xlrd.XL_CELL_NUMBER and sh.cell_xf_index(r, c) in percent_xf:
+                    percent.add(f"{col_letter(c)}{r + 1}")
+                elif kind == xlrd.XL_CELL_ERROR:
+                    code = sh.cell_value(r, c)
+                    errors[f"{col_letter(c)}{r + 1}"] = xlrd.error_text_from_code.get(code, f"#错误({code})")
+        return hidden, frozenset(percent), errors
 
 
 # --------------------------------------------------------------------------- zip (.xlsx, .xlsm, .ods)

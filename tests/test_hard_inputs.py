@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from carestats.ingest import REFUSED, STORED
+from carestats.reader import open_book
 from tests.test_ingest import FIXTURES, assert_unit_matches, ingest_one, values_of
 from tests.workbooks import rewrite_cells, save_as_csv, write_table1
 
@@ -58,6 +59,22 @@ def test_an_error_value_left_by_a_formula_is_a_located_problem(store, profile, t
 
 
 # ------------------------------------------------------------------ 9, 10 and the origin on an .xls
+def test_xls_error_cell_date_format_and_addresses_off_origin(store, profile):
+    # made by LibreOffice from write_table1 with two rows and a column inserted above/before the table, =1/0 in
+    # A10's value cell, A11's value cell formatted yyyy-mm-dd and “2000余” typed for A12
+    path = FIXTURES / "off-origin-errors-大兴镇2025年一老一小统计表.xls"
+    assert open_book(path).kind == "xls"
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED
+    got = {p.code: (p.cell, p.problem, p.raw) for p in r.problems}
+    assert got == {
+        "A10": ("F17", "error-value", "#DIV/0!"),  # calamine shows it empty: never “单元格为空”
+        "A11": ("F18", "not-a-number", "1900-01-17"),  # a count shown as a date is no figure
+        "A12": ("F19", "approximate", "2000余"),
+    }
+    assert values_of(store)[("大兴镇", "A02")].cell == "F9"  # E7 of the form, a row of 2 and a column on
+
+
 # ------------------------------------------------------------------ 21. WPS in-cell picture
 # ------------------------------------------------------------------ 22. binary noise in a cached value
 def test_floating_noise_in_a_money_cell_is_stored_as_typed(store, profile, tmp_path):
