@@ -193,7 +193,7 @@ def parse_value(
     if _THOUSANDS.match(compact):
         compact = compact.replace(",", "")
     if not _NUMBER.match(compact):
-        return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
+        return _not_a_number(raw, compact)
     try:
         value = Decimal(compact)
     except InvalidOperation:
@@ -201,6 +201,26 @@ def parse_value(
     if too_long := _too_long(value, raw):
         return too_long
     return Parsed(_finish(value * scale, ind), raw)
+
+
+# What Excel/WPS show in an error cell, kept as text by a CSV saved from it or by a copy pasted as values.
+_ERROR_LITERALS = frozenset(
+    ("#DIV/0!", "#N/A", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA")
+)
+# WPS's in-cell picture (嵌入单元格的图片): its cached value is the formula's own text.
+_DISPIMG = re.compile(r"^=?(_xlfn\.)?DISPIMG\(", re.IGNORECASE)
+
+
+def _not_a_number(raw: str, compact: str) -> Parsed:
+    """Text that is no number, told as what the clerk sees in the cell: an error value (#DIV/0! as text, from
+    a CSV) or a WPS picture, rather than only “not a number”. Only reached for a cell that is no figure."""
+    if compact.upper() in _ERROR_LITERALS:
+        return Parsed(None, raw, ERROR_VALUE, f"单元格是错误值 {compact.upper()};请改正公式或填写准确数")
+    if _DISPIMG.match(compact):
+        return Parsed(
+            None, raw, NOT_A_NUMBER, "单元格里是一张图片(WPS 嵌入单元格的图片),不是数字;请删除图片,填写准确数"
+        )
+    return Parsed(None, raw, NOT_A_NUMBER, f"“{raw}”不是数字;请填写准确数")
 
 
 def _too_long(value: Decimal, raw: str) -> Parsed | None:

@@ -3,6 +3,7 @@ WPS/Excel/LibreOffice write it (XML patched where openpyxl cannot write it, .xls
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import zipfile
@@ -58,6 +59,21 @@ def test_an_error_value_left_by_a_formula_is_a_located_problem(store, profile, t
     assert values_of(store)[("大兴镇", "A10")].value is None
 
 
+def test_an_error_value_saved_as_text_in_a_gbk_csv_is_told_as_an_error(store, profile, tmp_path):
+    src = save_as_csv(write_table1(tmp_path / "src.xlsx"), tmp_path / "src.csv")
+    rows = list(csv.reader(src.open(encoding="utf-8-sig")))
+    for row in rows:
+        if row[1:2] == ["A10"]:
+            row[4] = "#DIV/0!"  # as WPS “另存为 CSV” writes an error cell: the text it shows
+    path = tmp_path / "大兴镇.csv"
+    with path.open("w", newline="", encoding="gbk") as fh:
+        csv.writer(fh).writerows(rows)
+    r = ingest_one(store, profile, path)
+    [p] = r.problems
+    assert (p.code, p.problem, p.raw) == ("A10", "error-value", "#DIV/0!")
+    assert "错误值 #DIV/0!" in p.detail
+
+
 # ------------------------------------------------------------------ 9, 10 and the origin on an .xls
 def test_xls_error_cell_date_format_and_addresses_off_origin(store, profile):
     # made by LibreOffice from write_table1 with two rows and a column inserted above/before the table, =1/0 in
@@ -76,6 +92,20 @@ def test_xls_error_cell_date_format_and_addresses_off_origin(store, profile):
 
 
 # ------------------------------------------------------------------ 21. WPS in-cell picture
+def test_a_wps_picture_in_a_value_cell_is_not_a_value(store, profile, tmp_path):
+    # WPS saves an in-cell picture as a formula whose cached value is the formula's own text
+    path = rewrite_cells(
+        write_table1(tmp_path / "大兴镇.xlsx"),
+        {
+            "E15": '<c r="E15" t="str"><f>_xlfn.DISPIMG("ID_5F3A0B1C2D8E",1)</f><v>=DISPIMG("ID_5F3A0B1C2D8E",1)</v></c>'
+        },
+    )
+    r = ingest_one(store, profile, path)
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem) == ("E15", "A10", "not-a-number")
+    assert "图片" in p.detail
+
+
 # ------------------------------------------------------------------ 22. binary noise in a cached value
 def test_floating_noise_in_a_money_cell_is_stored_as_typed(store, profile, tmp_path):
     path = write_table1(tmp_path / "大兴镇.xlsx")

@@ -66,6 +66,9 @@ def test_parses_exactly(ind, cell, code, unit, expected):
         ("1234567890123456", V.NOT_A_NUMBER),
         (dt.datetime(2025, 1, 1), V.NOT_A_NUMBER),
         (True, V.NOT_A_NUMBER),
+        ("#N/A", V.ERROR_VALUE),  # an error cell as a CSV saved from it keeps it: text
+        ("#div/0!", V.ERROR_VALUE),
+        ('=DISPIMG("ID_5F3A0B1C",1)', V.NOT_A_NUMBER),  # a WPS in-cell picture
     ],
 )
 def test_unreadable_is_a_problem_never_zero(ind, cell, problem):
