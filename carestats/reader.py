@@ -182,6 +182,20 @@ def sniff(path: Path, head: bytes) -> str:
             path, "这是 PDF 文件,不是电子表格", "请索取 Excel/WPS 表格原件(.xlsx)", "not-a-spreadsheet"
         )
     lowered = head[:512].lstrip().lower()
+    if lowered.startswith(b"mime-version:") or b"\nx-document-type: workbook" in lowered:
+        raise ReadError(  # Excel/WPS “单个文件网页” saved under a spreadsheet's name, as some systems export
+            path,
+            "这是“单个文件网页”(.mht)格式,不是电子表格",
+            "请用 WPS/Excel 打开后“另存为”.xlsx 再汇入",
+            "not-a-spreadsheet",
+        )
+    if lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head.lower():
+        raise ReadError(  # “XML 电子表格 2003”: a spreadsheet, but not one carestats reads
+            path,
+            "这是“XML 电子表格 2003”格式,carestats 不能读取",
+            "请用 WPS/Excel 打开后“另存为”.xlsx 再汇入",
+            "not-a-spreadsheet",
+        )
     if lowered.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table")):
         raise ReadError(
             path,

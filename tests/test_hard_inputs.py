@@ -150,6 +150,32 @@ def test_an_xlsx_named_xls_and_an_xls_named_et_are_read(store, profile, tmp_path
     assert (r.status, r.filer, r.problems) == (STORED, "平河镇", [])
 
 
+@pytest.mark.parametrize(
+    ("head", "words"),
+    [
+        (b"<html><body><table><tr><td>569</td></tr></table></body></html>", "网页"),
+        (
+            b'MIME-Version: 1.0\r\nX-Document-Type: Workbook\r\nContent-Type: multipart/related; boundary="----=_Next"\r\n',
+            "单个文件网页",
+        ),
+        (
+            b'<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
+            "XML 电子表格 2003",
+        ),
+    ],
+)
+def test_a_web_page_or_xml_spreadsheet_named_xls_is_refused_saying_what_it_is(
+    store, profile, tmp_path, head, words
+):
+    path = tmp_path / "大兴镇.xls"
+    path.write_bytes(head)
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "not-a-spreadsheet")
+    assert words in r.message and "另存为”.xlsx" in r.message
+    assert store.counts() == (0, 0)
+
+
 def test_a_csv_named_xls_is_refused_saying_how_to_read_it(store, profile, tmp_path):
     src = save_as_csv(write_table1(tmp_path / "src.xlsx"), tmp_path / "src.csv")
     r = ingest_one(store, profile, Path(shutil.copy(src, tmp_path / "大兴镇.xls")))
