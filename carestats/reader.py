@@ -620,7 +620,7 @@ def _read_calamine(
         else:
             wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types; the message decides
-        raise _calamine_error(path, exc) from exc
+        raise _calamine_error(path, exc, kind, data) from exc
     sheets: list[Sheet] = []
     try:
         metas = wb.sheets_metadata
@@ -652,7 +652,7 @@ def _read_calamine(
     except ReadError:
         raise
     except Exception as exc:
-        raise _calamine_error(path, exc) from exc
+        raise _calamine_error(path, exc, kind) from exc
     finally:
         try:
             wb.close()
@@ -780,12 +780,34 @@ def _scan_uncached(xml: bytes) -> tuple[dict[str, str], dict[str, str], dict[str
     return formulas, errors, empty_text
 
 
-def _calamine_error(path: Path, exc: Exception) -> ReadError:
-    text = f"{type(exc).__name__}: {exc}"
-    if "Password" in text or "ncrypt" in text:
-        return ReadError(
-            path, "文件设置了密码(已加密)", "请报送单位取消密码后重新发送一份不加密的文件", "encrypted"
-        )
+_BIFF_BOFS = (b"\x09\x08\x10\x00\x00\x06\x05\x00", b"\x09\x08\x08\x00\x00\x05\x05\x00")  # BIFF8, BIFF5
+
+
+def _xls_encrypted(data: bytes) -> bool:
+    """Whether an .xls's workbook globals start with a FILEPASS record (0x002F), which must follow their BOF:
+    calamine reading from bytes says only “Cannot detect file format” for such a file."""
+    for bof in _BIFF_BOFS:
+        at = data.find(bof)
+        if at >= 0:
+            after = at + 4 + int.from_bytes(bof[2:4], "little")
+            return data[after : after + 2] == b"\x2f\x00"
+    return False
+
+
+def _calamine_error(path: Path, exc: Exception, kind: str, data: bytes = b"") -> ReadError:
+    """calamine's error as a Chinese refusal: a password (PasswordError, “Workbook is password protected”, or
+    an .xls whose workbook is encrypted) is told as such; anything else is a damaged file."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    if "password" in text or "encrypt" in text or (kind == "xls" and _xls_encrypted(data)):
+        advice = "请报送单位取消密码后重新发送一份不加密的文件"
+        if (
+            kind == "xls"
+        ):  # a password to modify or a protected workbook encrypts an .xls with a default password
+            advice += (
+                ";若没有设置过打开密码,可能是设置了“修改权限密码”或保护了工作簿(这时 Excel 以默认密码加密):"
+                "请取消后重新保存"
+            )
+        return ReadError(path, "文件设置了密码(已加密)", advice, "encrypted")
     return ReadError(
         path,
         "文件已损坏或格式不受支持,无法读取",

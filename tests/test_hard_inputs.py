@@ -181,3 +181,35 @@ def test_a_csv_named_xls_is_refused_saying_how_to_read_it(store, profile, tmp_pa
     r = ingest_one(store, profile, Path(shutil.copy(src, tmp_path / "大兴镇.xls")))
     assert (r.status, r.code) == (REFUSED, "wrong-extension")
     assert "内容是纯文本" in r.message and "改为 .csv" in r.message
+
+
+# ------------------------------------------------------------------ 15. an encrypted .xls
+def _with_filepass(src: Path, path: Path) -> Path:
+    """``src`` (an .xls) as Excel saves it encrypted (RC4, as with its default password VelvetSweatshop): a
+    FILEPASS record right after the workbook's BOF. The records it replaces are padded to their size, so the
+    compound file stays whole."""
+    data = bytearray(src.read_bytes())
+    at = data.find(b"\x09\x08\x10\x00\x00\x06\x05\x00") + 20  # after the BIFF8 globals' BOF
+    span = 0
+    while span < 64:  # whole records, enough room for FILEPASS and a filler record
+        span += 4 + int.from_bytes(data[at + span + 2 : at + span + 4], "little")
+    body = (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes(48)
+    filler = span - (4 + len(body)) - 4
+    data[at : at + span] = (
+        b"\x2f\x00"
+        + len(body).to_bytes(2, "little")
+        + body
+        + b"\x5c\x00"
+        + filler.to_bytes(2, "little")
+        + b" " * filler
+    )
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_encrypted_xls_is_refused_as_encrypted_not_damaged(store, profile, tmp_path):
+    path = _with_filepass(FIXTURES / "old-name-平河乡2025年一老一小统计表.xls", tmp_path / "平河乡.xls")
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.code) == (REFUSED, "encrypted")
+    assert "已加密" in r.message and "取消密码" in r.message and "修改权限密码" in r.message
+    assert store.counts() == (0, 0)
