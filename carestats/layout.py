@@ -569,6 +569,16 @@ def _read_rows_layout(
     return SheetReturn(sheet.name, table, filer, year, "rows", records, elsewhere)
 
 
+def _merged_into(sheet: Sheet, i: int, j: int) -> str | None:
+    """The anchor (top-left cell) of a merged range that covers row ``i``'s cell ``j`` but does not start there:
+    calamine shows such a cell empty, while the clerk sees the anchor's figure across both rows."""
+    r = sheet.row_numbers[i]
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 <= r <= r1 and c0 <= j <= c1 and (r0, c0) != (r, j):
+            return f"{col_letter(c0)}{r0 + 1}"
+    return None
+
+
 def _figures_elsewhere(
     sheet: Sheet,
     found: list[tuple[str, int, Parsed, str]],
@@ -592,7 +602,12 @@ def _figures_elsewhere(
     out: list[tuple[str, int, Parsed, str]] = []
     cells: list[tuple[str, str]] = []
     for code, i, parsed, addr in found:
-        if parsed.problem == BLANK:
+        if parsed.problem == BLANK and (anchor := _merged_into(sheet, i, vcol)) is not None:
+            parsed = parsed._replace(
+                detail=f"单元格与 {anchor} 合并在一起,合并格里的数只算 {anchor} 那一行的;"
+                "请取消合并,每一行分别填写准确数(无数据的填 0)"
+            )
+        elif parsed.problem == BLANK:
             row = sheet.rows[i]
             notes = []
             for j in range(first + 1, len(row)):

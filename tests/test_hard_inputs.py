@@ -213,3 +213,24 @@ def test_an_encrypted_xls_is_refused_as_encrypted_not_damaged(store, profile, tm
     assert (r.status, r.code) == (REFUSED, "encrypted")
     assert "已加密" in r.message and "取消密码" in r.message and "修改权限密码" in r.message
     assert store.counts() == (0, 0)
+
+
+# ------------------------------------------------------------------ 11. a value cell merged over two rows
+def test_a_value_merged_over_two_indicator_rows_is_never_copied_and_the_covered_row_says_why(
+    store, profile, tmp_path
+):
+    def merge_a05_a06(ws):
+        row = next(c.row for c in ws["B"] if c.value == "A05")
+        ws.merge_cells(start_row=row, start_column=5, end_row=row + 1, end_column=5)
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=merge_a05_a06))
+    [p] = r.problems
+    assert (p.cell, p.code, p.problem) == ("E11", "A06", "blank")
+    assert "与 E10 合并" in p.detail and "取消合并" in p.detail
+    got = values_of(store)
+    assert got[("大兴镇", "A06")].value is None  # never E10's figure a second time
+    assert got[("大兴镇", "A05")].cell == "E10"
+
+
+# ------------------------------------------------------------------ 19. two tables side by side
+# ------------------------------------------------------------------ 10. the fill date as a date, a serial, text
