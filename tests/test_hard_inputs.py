@@ -4,6 +4,7 @@ WPS/Excel/LibreOffice write it (XML patched where openpyxl cannot write it, .xls
 from __future__ import annotations
 
 import csv
+import datetime
 import re
 import shutil
 import zipfile
@@ -233,4 +234,29 @@ def test_a_value_merged_over_two_indicator_rows_is_never_copied_and_the_covered_
 
 
 # ------------------------------------------------------------------ 19. two tables side by side
+def test_a_table_copied_beside_itself_is_refused_naming_both_value_columns(store, profile, tmp_path):
+    def copy_right(ws):
+        rows = list(ws.iter_rows(max_col=6, values_only=True))
+        for i, row in enumerate(rows, 1):
+            for j, v in enumerate(row):
+                ws.cell(i, 8 + j).value = v
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=copy_right))
+    assert r.status == REFUSED
+    assert "E列“2025年”" in r.message and "L列“2025年”" in r.message
+    assert store.counts() == (0, 0)
+
+
 # ------------------------------------------------------------------ 10. the fill date as a date, a serial, text
+@pytest.mark.parametrize("written", [datetime.date(2026, 1, 7), 46029, "2026.1.7", "2026年1月"])
+def test_a_fill_date_in_any_form_is_neither_the_year_nor_a_figure(store, profile, tmp_path, written):
+    def fill_date(ws):
+        cell = next(c for row in ws.iter_rows() for c in row if str(c.value).startswith("填报日期"))
+        cell.value = "填报日期:"
+        ws.cell(cell.row, cell.column + 1).value = written
+        if isinstance(written, datetime.date):
+            ws.cell(cell.row, cell.column + 1).number_format = "yyyy-mm-dd"
+
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=fill_date))
+    assert (r.status, r.year, r.problems) == (STORED, 2025, [])
+    assert_unit_matches(store, "大兴镇")

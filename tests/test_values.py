@@ -36,6 +36,9 @@ def ind(profile):
         ("1 234 567.5", "A07", "元", Decimal("1234567.50")),  # thousands grouped by spaces
         (999999999999999.0, "A07", "元", Decimal("999999999999999.00")),  # 15 digits: all Excel holds
         (-3.0, "A01", "人", Decimal("-3")),  # a negative count is for check to flag, not for the reader
+        ("－１２", "A01", "人", Decimal("-12")),  # full-width minus: int("－１２") fails without NFKC
+        ("１２３．５", "A07", "元", Decimal("123.50")),  # full-width point: float("１２３．５") fails too
+        ("\u3000１５\u3000", "A01", "人", Decimal("15")),  # ideographic spaces around it
     ],
 )
 def test_parses_exactly(ind, cell, code, unit, expected):
