@@ -976,6 +976,7 @@ def _read_units_layout(
     width = max(grid.width(i) for i in range(hrow, last + 1))
     unit_col: int | None = None
     columns: dict[int, tuple[str, str | None]] = {}  # col → (code, unit in header)
+    paths: dict[int, str] = {}  # col → its header tiers joined, for a message
     errors: list[str] = []
     for j in range(width):
         tiers = [grid.label(i, j) for i in range(hrow, last + 1)]
@@ -1001,10 +1002,14 @@ def _read_units_layout(
             )
             continue
         if code in {c for c, _ in columns.values()}:
+            # the full header paths, as the clerk sees them: duplicates are told apart by their parents
+            first = next(k for k, (c, _u) in columns.items() if c == code)
             errors.append(
-                f"{sheet.name}!{sheet.addr(hrow, j)} 指标 {profile.indicators[code].label} 的列重复出现"
+                f"{sheet.name}!{sheet.addr(hrow, j)} 列标题“{'/'.join(tiers)}”和 {sheet.addr(hrow, first)} "
+                f"列标题“{paths[first]}”都对应指标 {profile.indicators[code].label},同一指标只能有一列"
             )
             continue
+        paths[j] = "/".join(tiers)
         columns[j] = (code, split_unit(leaf)[1])
     if unit_col is None:
         raise LayoutError(f"{file_name}:找不到“乡镇”列")

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from carestats.ingest import REFUSED, STORED
 from carestats.reader import open_book
 from tests.test_ingest import FIXTURES, assert_unit_matches, ingest_one, values_of
-from tests.workbooks import rewrite_cells, save_as_csv, write_table1
+from tests.workbooks import rewrite_cells, save_as_csv, write_table1, write_table2
 
 
 def _repack(path: Path, change: Callable[[str, bytes], bytes]) -> Path:
@@ -260,3 +260,27 @@ def test_a_fill_date_in_any_form_is_neither_the_year_nor_a_figure(store, profile
     r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=fill_date))
     assert (r.status, r.year, r.problems) == (STORED, 2025, [])
     assert_unit_matches(store, "大兴镇")
+
+
+# ------------------------------------------------------------------ 20. one label under two parents
+def test_columns_that_name_one_indicator_under_two_parents_are_refused_with_their_paths(
+    store, profile, tmp_path
+):
+    path = write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx")
+    wb = load_workbook(path)
+    ws = wb.active
+    for rng in list(ws.merged_cells.ranges):
+        ws.unmerge_cells(str(rng))
+    ws.insert_cols(4)  # 签约人数 split into 人数 and 签约率 under one parent
+    ws["C4"], ws["E4"] = "60周岁以上家庭医生签约人数", "65周岁以上老年人健康管理人数"
+    ws["C5"], ws["D5"], ws["E5"] = "人数(人)", "签约率(%)", "人数(人)"
+    for rng in ("A4:A5", "B4:B5", "C4:D4", "F4:F5", "G4:G5", "H4:H5"):
+        ws.merge_cells(rng)
+    wb.save(path)
+    r = ingest_one(store, profile, path)
+    assert r.status == REFUSED
+    assert (
+        "D4 列标题“60周岁以上家庭医生签约人数/签约率(%)”和 C4 列标题“60周岁以上家庭医生签约人数/人数(人)”"
+        in r.message
+    )
+    assert store.counts() == (0, 0)
