@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from carestats.ingest import REFUSED, STORED
 from carestats.reader import open_book
-from tests.test_ingest import FIXTURES, assert_unit_matches, ingest_one, values_of
+from tests.test_ingest import FIXTURES, assert_table2_as_expected, assert_unit_matches, ingest_one, values_of
 from tests.workbooks import rewrite_cells, save_as_csv, write_table1, write_table2
 
 
@@ -260,6 +260,36 @@ def test_a_fill_date_in_any_form_is_neither_the_year_nor_a_figure(store, profile
     r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx", edit=fill_date))
     assert (r.status, r.year, r.problems) == (STORED, 2025, [])
     assert_unit_matches(store, "大兴镇")
+
+
+# ------------------------------------------------------------------ 2. a three-tier merged header
+def _three_tiers(path: Path) -> Path:
+    """表二 with “老年人健康服务” merged over its four indicator columns above the two tiers it has."""
+    wb = load_workbook(path)
+    ws = wb.active
+    for rng in list(ws.merged_cells.ranges):
+        ws.unmerge_cells(str(rng))
+    ws.insert_rows(4)
+    ws["A4"], ws["B4"], ws["C4"], ws["G4"] = "序号", "乡镇", "老年人健康服务", "备注"
+    ws["A5"] = ws["B5"] = ws["G5"] = None
+    for rng in ("A4:A6", "B4:B6", "C4:F4", "C5:D5", "E5:E6", "F5:F6", "G4:G6"):
+        ws.merge_cells(rng)
+    wb.save(path)
+    return path
+
+
+def test_a_three_tier_merged_header_is_read(store, profile, tmp_path):
+    path = _three_tiers(write_table2(tmp_path / "县卫健局2025年老年人健康管理情况表.xlsx"))
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.table, r.problems) == (STORED, "表二", [])
+    assert_table2_as_expected(store, profile, "C7")
+
+
+def test_xls_three_tier_merged_header_is_read(store, profile):
+    # made by LibreOffice from the .xlsx of test_a_three_tier_merged_header_is_read
+    r = ingest_one(store, profile, FIXTURES / "three-tier-header-县卫健局2025年老年人健康管理情况表.xls")
+    assert (r.status, r.table, r.problems) == (STORED, "表二", [])
+    assert_table2_as_expected(store, profile, "C7")
 
 
 # ------------------------------------------------------------------ 20. one label under two parents
