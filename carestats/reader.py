@@ -17,7 +17,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -242,7 +242,7 @@ def open_book(path: Path, limits: Limits | None = None) -> Book:
     if kind == "zip":
         book = _read_zip(path, limits, data)
     elif kind == "cfb":
-        book = _read_cfb(path, data)
+        book = _read_cfb(path, data, limits)
     elif path.suffix.lower().strip() not in (".csv", ".txt"):  # .txt: Excel's “Unicode 文本”, tab-separated
         raise ReadError(
             path,
@@ -295,7 +295,7 @@ def _read_csv(path: Path, data: bytes) -> Book:
 
 
 # --------------------------------------------------------------------------- CFB (.xls, encrypted OOXML)
-def _read_cfb(path: Path, data: bytes) -> Book:
+def _read_cfb(path: Path, data: bytes, limits: Limits) -> Book:
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         raise ReadError(
             path, "文件设置了打开密码(已加密)", "请报送单位取消密码后重新发送一份不加密的文件", "encrypted"
@@ -306,8 +306,14 @@ def _read_cfb(path: Path, data: bytes) -> Book:
         raise ReadError(
             path, "这是 PowerPoint 文档,不是电子表格", "请索取 Excel/WPS 表格原件", "not-a-spreadsheet"
         )
-    book = _read_calamine(path, "xls", None, data=data)
     formats = XlsFormats(path, data)
+    # a stray cell far away (IV65536) makes calamine build a dense grid of 16 million cells as it opens the
+    # file (550 MB, 1.2 GB in all): such a workbook is read from xlrd's sparse cells instead. xlrd parses the
+    # workbook for its formats anyway.
+    if any(cells > limits.max_cells for cells in formats.extents().values()):
+        book = Book(path=path, kind="xls", sheets=formats.sparse_sheets())
+    else:
+        book = _read_calamine(path, "xls", None, data=data)
     for sheet in book.sheets:
         sheet.xls = formats
     return book
@@ -339,12 +345,82 @@ class XlsFormats:
                 ) from exc
         return self._sheets[name]
 
+    def _open(self) -> Any:
+        import xlrd  # only for .xls
+
+        if self._book is None:
+            self._book = xlrd.open_workbook(
+                file_contents=self.data, formatting_info=True, on_demand=True, ragged_rows=True
+            )  # ragged: a row is only as long as its last cell, a far-away cell pads no other row
+        return self._book
+
+    def _guarded(self, read: Callable[[], Any]) -> Any:
+        try:
+            return read()
+        except ReadError:
+            raise
+        except Exception as exc:  # xlrd raises its own error types on a workbook it cannot parse
+            if "encrypt" in str(exc).lower():  # xlrd: “Workbook is encrypted”
+                raise _calamine_error(self.path, exc, "xls") from exc
+            raise ReadError(
+                self.path,
+                "无法读取这个 .xls 文件的格式信息(哪些列是隐藏的、哪些单元格是百分比格式)",
+                "请用 WPS/Excel 打开后“另存为”.xlsx 再汇入",
+                "xls-formats",
+            ) from exc
+
+    def extents(self) -> dict[str, int]:
+        """Sheet name → rows × columns up to its last cell, as a dense grid of it would hold."""
+
+        def read() -> dict[str, int]:
+            book = self._open()
+            return {n: book.sheet_by_name(n).nrows * book.sheet_by_name(n).ncols for n in book.sheet_names()}
+
+        return self._guarded(read)
+
+    def sparse_sheets(self) -> list[Sheet]:
+        """Every worksheet, only the rows that hold something, as calamine gives their cells (an error cell
+        empty, a date as a datetime): far-away rows cost nothing."""
+        return self._guarded(lambda: [self._sparse(name) for name in self._open().sheet_names()])
+
+    def _sparse(self, name: str) -> Sheet:
+        import xlrd
+
+        book = self._open()
+        sh = book.sheet_by_name(name)
+        rows: list[list[Any]] = []
+        numbers: list[int] = []
+        count = 0
+        for r in range(sh.nrows):
+            row: list[Any] = []
+            for c in range(sh.row_len(r)):
+                kind, value = sh.cell_type(r, c), sh.cell_value(r, c)
+                if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    value = ""
+                elif kind == xlrd.XL_CELL_DATE:
+                    value = xlrd.xldate.xldate_as_datetime(value, book.datemode)
+                    if not (value.hour or value.minute or value.second or value.microsecond):
+                        value = value.date()  # as calamine gives a date without a time of day
+                elif kind == xlrd.XL_CELL_BOOLEAN:
+                    value = bool(value)
+                row.append(value)
+            while row and (row[-1] == "" or (isinstance(row[-1], str) and not row[-1].strip())):
+                row.pop()
+            if row:
+                rows.append(row)
+                numbers.append(r)
+                count += len(row)
+        if count > 200_000:
+            raise ReadError(self.path, f"工作表“{name}”的数据量过大", "请确认是否为报表原件", "too-large")
+        merged = [(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in sh.merged_cells]
+        sheet = Sheet(name=name, rows=rows, row_numbers=numbers, merged=merged)
+        sheet.visible, sheet.very_hidden = sh.visibility == 0, sh.visibility == 2
+        return sheet
+
     def _read(self, name: str) -> tuple[frozenset[int], frozenset[str], dict[str, str]]:
         import xlrd  # only for .xls, and only when asked
 
-        if self._book is None:
-            self._book = xlrd.open_workbook(file_contents=self.data, formatting_info=True, on_demand=True)
-        book = self._book
+        book = self._open()
         sh = book.sheet_by_name(name)
         hidden = frozenset(c for c, info in sh.colinfo_map.items() if info.hidden)
         percent_xf = set()

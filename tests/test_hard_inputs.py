@@ -7,6 +7,8 @@ import csv
 import datetime
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from carestats.ingest import REFUSED, STORED
-from carestats.reader import open_book
+from carestats.reader import Limits, open_book
 from tests.test_ingest import FIXTURES, assert_table2_as_expected, assert_unit_matches, ingest_one, values_of
 from tests.workbooks import rewrite_cells, save_as_csv, write_table1, write_table2
 
@@ -314,3 +316,48 @@ def test_columns_that_name_one_indicator_under_two_parents_are_refused_with_thei
         in r.message
     )
     assert store.counts() == (0, 0)
+
+
+# ------------------------------------------------------------------ 13. a stray cell far away on an .xls
+def test_xls_with_a_stray_cell_at_iv65536_reads_in_little_memory(store, profile):
+    # made by LibreOffice from write_table1 with “x” typed at IV65536, the last cell of an .xls sheet:
+    # calamine builds a dense grid of 16.7 million cells as it opens such a file (550 MB, 1.2 GB in all)
+    path = FIXTURES / "stray-cell-IV65536-大兴镇2025年一老一小统计表.xls"
+    script = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from carestats.reader import open_book\n"
+        "book = open_book(Path(sys.argv[1]))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    assert int(child.stdout) < 200, child.stdout  # megabytes
+    r = ingest_one(store, profile, path)
+    assert (r.status, r.problems) == (STORED, [])
+    assert_unit_matches(store, "大兴镇")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.xls")))
+def test_an_xls_read_sparsely_gives_the_cells_calamine_gives(name):
+    dense, sparse = open_book(FIXTURES / name), open_book(FIXTURES / name, Limits(max_cells=1))
+
+    def cells(book):
+        return [
+            (
+                s.name,
+                s.visible,
+                s.very_hidden,
+                sorted(s.merged),
+                {
+                    (s.row_numbers[i], j): v
+                    for i, row in enumerate(s.rows)
+                    for j, v in enumerate(row)
+                    if not (isinstance(v, str) and not v.strip())
+                },
+            )
+            for s in book.sheets
+        ]
+
+    assert cells(sparse) == cells(dense)
