@@ -361,3 +361,16 @@ def test_an_xls_read_sparsely_gives_the_cells_calamine_gives(name):
         ]
 
     assert cells(sparse) == cells(dense)
+
+
+# ------------------------------------------------------------------ 5. the footer's phone number
+def test_the_footers_phone_number_is_never_kept(store, profile, tmp_path):
+    # write_table1's footer: 单位负责人/审核人/填报人/联系电话:0873-4254774 on one line
+    r = ingest_one(store, profile, write_table1(tmp_path / "大兴镇.xlsx"))
+    assert (r.status, r.values, r.problems) == (STORED, 29, [])
+    store.close()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "test.db") as db:
+        dump = "\n".join(db.iterdump())
+    assert "4254774" not in dump and "卢某某" not in dump
