@@ -374,3 +374,33 @@ def test_the_footers_phone_number_is_never_kept(store, profile, tmp_path):
     with sqlite3.connect(tmp_path / "test.db") as db:
         dump = "\n".join(db.iterdump())
     assert "4254774" not in dump and "卢某某" not in dump
+
+
+# ------------------------------------------------------------------ 6, 7, 9 in each text encoding
+@pytest.mark.parametrize(("encoding", "separator"), [("utf-8-sig", ","), ("gbk", ","), ("utf-16", "\t")])
+def test_text_figures_placeholders_and_errors_in_csv_and_unicode_text(
+    store, profile, tmp_path, encoding, separator
+):
+    # as WPS/Excel save a return typed with full-width digits, separators, units in the cell, a dash, an
+    # approximate figure and an error cell: the text shown, in CSV (UTF-8, GBK) and “Unicode 文本” (UTF-16, tab)
+    src = save_as_csv(write_table1(tmp_path / "src.xlsx"), tmp_path / "src.csv")
+    rows = list(csv.reader(src.open(encoding="utf-8-sig")))
+    typed = {"A01": "５６９", "A07": "369,104.00", "A02": "69人", "A03": "—", "A04": "2000余", "A05": "#N/A"}
+    for row in rows:
+        if row[1:2] and row[1] in typed:
+            row[4] = typed[row[1]]
+    path = tmp_path / ("大兴镇.txt" if encoding == "utf-16" else "大兴镇.csv")
+    with path.open("w", newline="", encoding=encoding) as fh:
+        csv.writer(fh, delimiter=separator, lineterminator="\r\n").writerows(rows)
+    r = ingest_one(store, profile, path)
+    assert r.status == STORED
+    assert {p.code: p.problem for p in r.problems} == {
+        "A03": "placeholder",
+        "A04": "approximate",
+        "A05": "error-value",
+    }
+    got = values_of(store)
+    assert (got[("大兴镇", "A01")].value, got[("大兴镇", "A01")].raw) == (569, "５６９")
+    assert got[("大兴镇", "A07")].value == Decimal("369104.00") and got[("大兴镇", "A02")].value == 69
+    assert {got[("大兴镇", c)].value for c in ("A03", "A04", "A05")} == {None}
+    assert got[("大兴镇", "A04")].cell == "E9"
