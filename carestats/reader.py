@@ -334,15 +334,7 @@ class XlsFormats:
         """(0-based hidden columns, A1 of number cells shown as a percentage, A1 → #DIV/0! … of error cells)
         of one sheet."""
         if name not in self._sheets:
-            try:
-                self._sheets[name] = self._read(name)
-            except Exception as exc:  # xlrd raises its own error types on a workbook it cannot parse
-                raise ReadError(
-                    self.path,
-                    "无法读取这个 .xls 文件的格式信息(哪些列是隐藏的、哪些单元格是百分比格式)",
-                    "请用 WPS/Excel 打开后“另存为”.xlsx 再汇入",
-                    "xls-formats",
-                ) from exc
+            self._sheets[name] = self._guarded(lambda: self._read(name))
         return self._sheets[name]
 
     def _open(self) -> Any:
