@@ -416,7 +416,7 @@ class FigureTable:
         ind = self._lookup.indicator(key)
         totals = self._figures.totals
         if ind.code not in totals or totals[ind.code] is None:
-            why = self._figures.incomplete.get(ind.code)
+            why = self._figures.incomplete.get(ind.code) or self._lacking(ind.code)
             reason = f":{why}" if why else ":没有任何报表报送这个指标"
             raise FigureNotAvailable(
                 f"指标 {ind.code} {ind.name} 没有 {self._year} 年的全县数{reason.rstrip('。')}。"
@@ -424,6 +424,12 @@ class FigureTable:
             )
         sources = tuple(self._figures.sources.get(ind.code, ()))
         return Figure(ind, COUNTY_SCOPE, totals[ind.code], sources, self._recorder)
+
+    def _lacking(self, code: str) -> str | None:
+        """Whose return the figure waits for (“缺 县妇联(未报送表四)”), as check and the letter check name
+        them; None when no expected return is missing (then nobody reports the indicator)."""
+        lacks = self._lookup.profile.county_lacks(code, self._figures.missing, self._figures.gaps)
+        return f"缺 {'、'.join(lacks)}" if lacks else None
 
 
 class UnitFigures:

@@ -136,6 +136,13 @@ class LetterCheck:
     checks: list[FigureCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)  # template figures not found in the letter
+    template_used: bool = False  # the spec's template was rendered and aligned (else figures tied by words)
+
+    @property
+    def how(self) -> str:
+        """How the figures were tied, for the summary: a spec whose template could not be rendered from the
+        data (a return missing) leaves the words alone."""
+        return "按模板对照" if self.template_used else "按文字对应指标"
 
     def by_status(self, status: str) -> list[FigureCheck]:
         return [c for c in self.checks if c.status == status]
@@ -218,6 +225,7 @@ def check_letter(
             notes.append(f"无法按答复函模板生成对照文本({exc.message.rstrip('。')}),改为按文字对应指标。")
         else:
             aligned, template = align(letter, written, rendered, units)
+            result.template_used = True
             template_words = _TemplateWords(matcher, rendered.text, units)
     used: set[int] = set()
     for i, w in enumerate(written):
@@ -836,6 +844,6 @@ def render_letter_findings(check: LetterCheck, findings: Sequence[Finding], cons
         console.print(table)
     for note in check.notes:
         console.print(f"说明:{note}")
-    how = "按模板对照" if check.spec else "按文字对应指标"
+    how = check.how
     tail = "请按“应为”改正答复函中的数字后再核对。" if check.wrong else ""
     console.print(check.summary().rstrip("。") + f"({how})。" + tail)

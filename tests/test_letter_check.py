@@ -500,6 +500,11 @@ def test_county_figures_lacking_a_department_s_return_name_it(tmp_path, profile)
     # and saying “没有任何报表报送这个指标” would hide whose return it is); the rest are checked
     with _store_without(tmp_path / "part.db", profile, "县妇联") as store:
         result = check_letter(SEED, store, profile)
+    # the template prints F01 and cannot be rendered: the note says whose return is missing, as the
+    # figures' messages do, not that nobody reports the indicator
+    [fallback] = [n for n in result.notes if "改为按文字对应指标" in n]
+    assert "缺 县妇联(未报送表四)" in fallback and "没有任何报表报送" not in fallback
+    assert not result.template_used
     bad = [c for c in result.checks if c.status != OK]
     assert [c.tie.code for c in bad] == [f"F{n:02}" for n in range(1, 12)]
     for c in bad:

@@ -52,6 +52,23 @@ def test_the_seed_as_published_passes(db):
     assert data["letter"]["spec"].endswith("2025-57.toml") and data["letter"]["year"] == 2025
 
 
+def test_a_template_that_cannot_be_rendered_is_not_said_to_be_followed(tmp_path):
+    # 县妇联's 表四 has not come in: the spec's template cannot be rendered (it prints F01), so the
+    # figures are tied by words and the summary says so, and the note names the missing return
+    folder = tmp_path / "2025"
+    folder.mkdir()
+    for p in EXAMPLES.iterdir():
+        if "县妇联" not in p.name:
+            (folder / p.name).write_bytes(p.read_bytes())
+    path = tmp_path / "part.db"
+    assert invoke("ingest", "--db", path, folder).exit_code == 0
+    r = invoke("check", "--db", path, "--letter", SEED)
+    assert "(按文字对应指标)。" in r.stdout and "按模板对照)。" not in r.stdout
+    assert "缺 县妇联(未报送表四)" in r.stdout and "没有任何报表报送" not in r.stdout
+    r = invoke("check", "--db", path, "--letter", SEED, "--spec", SPEC_2025)
+    assert "(按文字对应指标)。" in r.stdout
+
+
 def test_three_changed_figures_are_three_errors_in_the_same_list(db, tmp_path):
     letter = tmp_path / "答复函.txt"
     letter.write_text(changed_seed(), encoding="utf-8")
