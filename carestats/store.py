@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import quote
 
 from carestats.errors import StoreError, UsageError, os_reason
@@ -261,14 +262,22 @@ def _is_read_only(exc: sqlite3.OperationalError) -> bool:
     return name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or "readonly" in str(exc)
 
 
-def _read_only_uri(path: Path, *, immutable: bool) -> str:
-    """``file:///…?mode=ro`` for ``path``: absolute, with / separators, every character that a URI would
+def _read_only_uri(path: str | Path, *, immutable: bool, paths: Any = os.path) -> str:
+    r"""``file:///…?mode=ro`` for ``path``: absolute, with / separators, every character that a URI would
     read otherwise (% ? # space, Chinese) percent-encoded; a Windows drive (C:/…) or share (//server/…)
-    keeps its form after ``file://``."""
-    text = os.path.abspath(path).replace("\\", "/")  # abspath, not resolve: a mapped drive stays Z:
+    keeps its form after ``file://``. A long path's ``\\?\`` prefix is dropped (``\\?\UNC\`` is a
+    share): SQLite would read it as a folder named “?”. ``paths`` is ``ntpath`` in tests of Windows paths.
+    """
+    text = paths.abspath(path).replace("\\", "/")  # abspath, not resolve: a mapped drive stays Z:
+    if paths.sep == "\\":  # on POSIX “//?/” is a folder named “?”
+        text = _LONG_PREFIX.sub(lambda m: "//" if m.group(1) else "", text, count=1)
     if not text.startswith("/"):
         text = "/" + text  # C:/… → /C:/…
     return f"file://{quote(text, safe='/:')}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+# Windows' “\\?\” (and “\\.\”) prefix of a long path to a drive or, with UNC\, to a share; / separators
+_LONG_PREFIX = re.compile(r"^//[?.]/(?:(UNC/)|(?=[A-Za-z]:/))", re.IGNORECASE)
 
 
 def _connect_read_only(path: Path, busy_ms: int, *, immutable: bool) -> sqlite3.Connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ntpath
 import sqlite3
 import threading
 from decimal import Decimal
@@ -9,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from carestats.errors import StoreError
-from carestats.store import SCHEMA_VERSION, NewValue, Store
+from carestats.store import SCHEMA_VERSION, NewValue, Store, _read_only_uri
 
 
 def test_new_store_has_the_current_schema_version(tmp_path):
@@ -258,3 +259,31 @@ def test_a_store_another_carestats_creates_meanwhile_is_not_taken_for_a_foreign_
     other.close()
     with Store.open(path) as s:
         assert s.schema_version() == SCHEMA_VERSION and s.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        (r"C:\data\x.db", "file:///C:/data/x.db"),
+        (r"C:\data\..\数据\x.db", "file:///C:/%E6%95%B0%E6%8D%AE/x.db"),
+        (r"\\server\share\x.db", "file:////server/share/x.db"),
+        (r"C:\data\100% #1 x.db", "file:///C:/data/100%25%20%231%20x.db"),
+        # long paths (“\\?\” as Windows hands them over, a mapped folder past 260 characters): SQLite
+        # reads no “?” device prefix, so it is dropped, and “\\?\UNC\” is a share
+        (r"\\?\C:\data\x.db", "file:///C:/data/x.db"),
+        (r"\\?\c:\长路径\x.db", "file:///c:/%E9%95%BF%E8%B7%AF%E5%BE%84/x.db"),
+        (r"\\?\UNC\server\share\x.db", "file:////server/share/x.db"),
+        (r"\\?\unc\server\share\x.db", "file:////server/share/x.db"),
+    ],
+)
+def test_read_only_uri_of_windows_paths(path, uri):
+    assert _read_only_uri(path, immutable=False, paths=ntpath) == uri + "?mode=ro"
+    assert _read_only_uri(path, immutable=True, paths=ntpath) == uri + "?mode=ro&immutable=1"
+
+
+def test_read_only_uri_of_posix_paths():
+    assert _read_only_uri("/srv/数据/a?b#c%.db", immutable=False) == (
+        "file:///srv/%E6%95%B0%E6%8D%AE/a%3Fb%23c%25.db?mode=ro"
+    )
+    # POSIX has no long-path prefix: a folder named “?” stays one
+    assert _read_only_uri("//?/C:/x.db", immutable=False) == "file:////%3F/C:/x.db?mode=ro"
