@@ -213,11 +213,13 @@ def is_instruction_sheet(sheet: Sheet) -> bool:
 
 def has_return_header(sheet: Sheet, profile: Profile) -> bool:
     """Whether the sheet holds a table header a return has (for a hidden sheet, which is never read)."""
+    profile.use_unit_words()
     return _find_header(_Grid(sheet), profile) is not None
 
 
 def read_sheet(sheet: Sheet, profile: Profile, file_name: str, year_opt: int | None) -> SheetReturn | None:
     """The return a sheet holds, or None when the sheet holds no recognisable table header."""
+    profile.use_unit_words()  # its labels are read with its catalogue's unit words, whichever was loaded last
     grid = _Grid(sheet)
     found = _find_header(grid, profile)
     if found is None:

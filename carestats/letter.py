@@ -388,6 +388,7 @@ class _Lookup:
         inds = self.profile.indicators
         if key in inds:
             return inds[key]
+        self.profile.use_unit_words()  # the key is compared as the profile's own labels were
         codes = self.profile.codes_for_name(name_key(key))
         if len(codes) == 1:
             return inds[codes[0]]

@@ -110,6 +110,7 @@ class WordMatcher:
 
     def __init__(self, profile: Profile):
         self.profile = profile
+        profile.use_unit_words()  # spellings are keyed as the profile's labels are (“车辆(辆)” is 车辆)
         self.spellings: dict[str, list[_Spelling]] = {}
         for ind in profile.indicators.values():
             parent = profile.indicators[ind.parent].name if ind.parent in profile.indicators else None

@@ -21,7 +21,7 @@ from typing import Any
 from carestats.errors import CarestatsError, ProfileError, os_reason, toml_problem
 from carestats.reader import Limits
 from carestats.resources import default_profile_dir, examples_dir, templates_dir
-from carestats.text import add_measure_units, name_key, squash
+from carestats.text import catalogue_unit_words, name_key, squash, use_measure_units
 
 KINDS = ("count", "money", "rate")
 UNIT_KINDS = (
@@ -109,12 +109,19 @@ class Profile:
     _unit_longest: int = field(default=0, repr=False)
     _table_codes: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _row_units: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _unit_words: tuple[str, ...] = field(default=(), repr=False)  # the catalogue's own 计量单位: 辆, 亩, 床
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """A profile sent to a worker process that starts a new Python (Windows): its catalogue's unit
         words are made known there too, as ``load`` made them known here."""
         self.__dict__.update(state)
-        add_measure_units(ind.unit for ind in self.indicators.values())
+        self.use_unit_words()
+
+    def use_unit_words(self) -> None:
+        """Make this profile's unit words the process's (``text.use_measure_units``): labels are compared
+        with them. Called by whatever reads labels for a profile (the reader, the letter's lookups), since
+        loading another profile since puts that one's words in force; cheap when they already are."""
+        use_measure_units(self._unit_words)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -154,7 +161,9 @@ class Profile:
             units=units,
             rates=rates,
             limits=limits,
+            _unit_words=catalogue_unit_words(ind.unit for ind in indicators.values()),
         )
+        prof.use_unit_words()
         prof._build_indexes()
         return prof
 
@@ -799,7 +808,8 @@ def _read_indicators(path: Path, tables: dict[str, Table], rates: dict[str, Rate
             )
     if not out:
         raise ProfileError(f"配置文件 {path} 中没有指标。")
-    add_measure_units(ind.unit for ind in out.values())  # before any label is compared: “车辆(辆)” is 车辆
+    # before any label is compared: “车辆(辆)” is 车辆; another profile's words (床) are no longer in force
+    use_measure_units(catalogue_unit_words(ind.unit for ind in out.values()))
     _refuse_shared_spellings(path, out, lines)
     return out
 

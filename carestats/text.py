@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 # Measurement units a label may carry in brackets, e.g. “留守老人数(人)”, “健康管理率(%)”; a profile adds
-# its catalogue's own (辆, 亩, 床) when it is loaded (``add_measure_units``).
+# its catalogue's own (辆, 亩, 床) while it is in use (``use_measure_units``).
 MEASURE_UNITS = (
     "万元",
     "人次",
@@ -46,7 +46,7 @@ _NOT_A_UNIT = re.compile(r"[\s\d()（）\[\]【】|,,;;]")
 
 
 def measure_units() -> tuple[str, ...]:
-    """The unit words known now: ``MEASURE_UNITS`` and those the loaded profiles' catalogues added."""
+    """The unit words known now: ``MEASURE_UNITS`` and those of the profile in use (``use_measure_units``)."""
     return _units
 
 
@@ -64,16 +64,27 @@ def unit_alternation() -> str:
     return _FIGURE_UNITS
 
 
-def add_measure_units(units: Iterable[str]) -> bool:
-    """Make a catalogue's own 计量单位 (辆, 亩, 床) unit words like 人 and 个: “助老爱心车辆(辆)” is then
-    助老爱心车辆 with the unit 辆, as “留守老人数(人)” is 留守老人数. Called whenever a profile is loaded (in a
-    worker too): another county's units need no code change. True when a unit was new."""
-    global _units, _UNIT_TAIL, _FIGURE_UNITS
-    new = tuple(u for u in dict.fromkeys(nfkc(x).strip() for x in units) if u and not _NOT_A_UNIT.search(u))
-    new = tuple(u for u in new if u not in _units)
-    if not new:
+def catalogue_unit_words(units: Iterable[str]) -> tuple[str, ...]:
+    """A catalogue's own 计量单位 that are not built-in unit words (辆, 亩, 床), in catalogue order: what
+    a profile makes known when it is loaded or used (``use_measure_units``)."""
+    words = dict.fromkeys(nfkc(x).strip() for x in units)
+    return tuple(u for u in words if u and not _NOT_A_UNIT.search(u) and u not in MEASURE_UNITS)
+
+
+_extra: tuple[str, ...] = ()  # the words of the profile now in use, beyond MEASURE_UNITS
+
+
+def use_measure_units(words: tuple[str, ...]) -> bool:
+    """Make ``MEASURE_UNITS`` and a profile's own words (``catalogue_unit_words``: 辆, 亩, 床) the unit words,
+    and no others: “助老爱心车辆(辆)” is then 助老爱心车辆 with the unit 辆, as “留守老人数(人)” is 留守老人数,
+    while a profile without 床 still reads “养老服务床位(床)” as a label of its own (another profile's words,
+    loaded before, do not change it). Called when a profile is loaded (in a worker too) and when it reads
+    labels; a no-op when the words are already in use. True when they changed."""
+    global _extra, _units, _UNIT_TAIL, _FIGURE_UNITS
+    if words == _extra:
         return False
-    _units = _units + new
+    _extra = words
+    _units = MEASURE_UNITS + words
     _UNIT_TAIL = _unit_tail(_units)
     _FIGURE_UNITS = _figure_units(_units)
     split_unit.cache_clear()

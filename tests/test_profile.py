@@ -12,9 +12,11 @@ import pytest
 
 from carestats.errors import ProfileError
 from carestats.forms import plan_forms
+from carestats.ingest import FileResult, prepare_file
 from carestats.profile import Profile
 from carestats.store import Store
-from tests.workbooks import EXAMPLES, PROFILE_DIR
+from carestats.text import name_key, split_unit
+from tests.workbooks import EXAMPLES, PROFILE_DIR, write_table1
 
 
 def profile_copy(tmp_path: Path) -> Path:
@@ -427,3 +429,39 @@ def test_a_mistake_in_form_toml_names_its_line_and_key(tmp_path, old, new, says)
     with pytest.raises(ProfileError) as info:
         plan_forms(Profile.load(root), 2026, unit="大兴镇")
     assert "form.toml" in info.value.message and says in info.value.message, info.value.message
+
+
+def _reading(path: Path, profile: Profile) -> tuple[str, str, list[tuple[str, str]]]:
+    """How ``prepare_file`` reads a return: (read or refused, refusal code, cell problems or values read)."""
+    got = prepare_file(path, profile, 2025)
+    if isinstance(got, FileResult):
+        return got.status, got.code, [(p.cell, p.problem) for p in got.problems]
+    return "read", "", [tuple(v) for v in got.values]
+
+
+def test_another_profile_s_unit_words_do_not_change_how_a_profile_reads(tmp_path):
+    # a county whose catalogue counts beds in 床: while it is loaded “…(床)” is a label with its unit; the
+    # bundled profile (beds in 张) loaded after it reads “养老服务床位(床)” as it does alone, an unknown label
+    # (its file refused), not as B04 (养老服务床位 is one of B04's spellings)
+    label = "养老服务床位(床)"
+    path = write_table1(
+        tmp_path / "牛孔镇2025年一老一小统计表.xlsx", "牛孔镇", codes=False, names={"B04": label}
+    )
+    alone = _reading(path, Profile.load())
+    assert split_unit(label) == (label, None) and alone[:2] == ("refused", "layout")
+
+    beds = tmp_path / "beds"
+    shutil.copytree(PROFILE_DIR, beds)
+    with (beds / "indicators.csv").open("a", encoding="utf-8") as fh:
+        fh.write("Z01,表三,护理型床位,床,count,0,,\n")
+    other = Profile.load(beds)
+    assert split_unit(label) == ("养老服务床位", "床")
+    read = _reading(path, other)  # 床 is its unit word: the row is B04's
+    assert read[0] == "read" and [v[:2] for v in read[2] if v[1] == "B04"] == [("牛孔镇", "B04")]
+
+    bundled = Profile.load()
+    assert split_unit(label) == (label, None) and name_key(label) != "养老服务床位"
+    assert _reading(path, bundled) == alone
+    # each profile reads with its own words whichever was loaded last
+    assert _reading(path, other) == read
+    assert _reading(path, bundled) == alone
