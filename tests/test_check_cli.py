@@ -11,23 +11,17 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from typer.testing import CliRunner
 
 from carestats.annotate import RED, SHEET_TITLE, SUMMARY_NAME, YELLOW, put_text
 from carestats.check import run_check
-from carestats.cli import app
 from carestats.profile import Profile
 from carestats.store import Store
+from tests.clirun import invoke
 from tests.county import file_name, ingest, write_county
 from tests.test_rules import RULE, profile_with_rules
 from tests.workbooks import EXAMPLES
 
-runner = CliRunner()
 DX = "大兴镇"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def county_db(tmp_path: Path, overrides=None, **kw) -> Path:

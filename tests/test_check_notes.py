@@ -8,19 +8,13 @@ import shutil
 from pathlib import Path
 
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from carestats.cli import app
+from tests.clirun import invoke
 from tests.test_rules import RULE, profile_with_rules
 from tests.workbooks import EXAMPLES
 
-runner = CliRunner()
 HEALTH = "县卫健局2025年老年人健康管理情况表.xlsx"
 DAXING = "大兴镇2025年一老一小统计表.xlsx"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def store_of(tmp_path: Path, *, leave_out: tuple[str, ...] = ()) -> Path:

@@ -9,21 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from carestats import __version__
-from carestats.cli import app
 from carestats.figures import compute_figures
 from carestats.profile import Profile
 from carestats.store import Store
+from tests.clirun import invoke
 from tests.letter_data import SPEC_2025
 from tests.workbooks import EXAMPLES, expected_2025, write_table1
-
-runner = CliRunner()
-
-
-def invoke(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def test_version_and_python_m():

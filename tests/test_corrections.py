@@ -9,19 +9,13 @@ import shutil
 from pathlib import Path
 
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from carestats.cli import app
+from tests.clirun import invoke
 from tests.workbooks import EXAMPLES, TOWNSHIPS, _num, expected_2025, write_wide_table1
 
-runner = CliRunner()
 DAXING = "大兴镇2025年一老一小统计表.xlsx"
 CORRECTED = "大兴镇2025年一老一小统计表(更正).xlsx"
 HEALTH = "县卫健局2025年老年人健康管理情况表.xlsx"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def returns_copy(tmp_path: Path) -> Path:
@@ -90,9 +84,8 @@ def test_a_second_correction_names_the_version_in_force(tmp_path):
     assert figures_json(db)["units"]["大兴镇"]["A01"] == 571
 
 
-def test_a_replacement_never_drops_the_units_it_does_not_hold(tmp_path):
-    """A county-compiled 表一 holds every township; one township's corrected return must not take the other
-    eight townships' figures out of the county totals."""
+def compiled_store(tmp_path: Path) -> Path:
+    """A store holding a county-compiled 表一 (every township a row) and the four departments' returns."""
     units = expected_2025()["units"]
     rows = {u: {c: _num(v) for c, v in units[u].items() if not c.startswith("H")} for u in TOWNSHIPS}
     inbox = tmp_path / "inbox"
@@ -103,6 +96,13 @@ def test_a_replacement_never_drops_the_units_it_does_not_hold(tmp_path):
     db = tmp_path / "c.db"
     r = invoke("ingest", "--db", db, inbox)
     assert r.exit_code == 0, r.output
+    return db
+
+
+def test_a_replacement_never_drops_the_units_it_does_not_hold(tmp_path):
+    """A county-compiled 表一 holds every township; one township's corrected return must not take the other
+    eight townships' figures out of the county totals."""
+    db = compiled_store(tmp_path)
     assert figures_json(db)["totals"] == expected_2025()["totals"]
     correction = edited(EXAMPLES / DAXING, tmp_path / CORRECTED, {"E6": 570})
     r = invoke("ingest", "--db", db, "--replace", correction)
@@ -211,15 +211,7 @@ def test_units_another_table_brings_do_not_let_a_replacement_drop_units(tmp_path
     """Files retried at the end of a run cover only the units they bring for their own table: 表二's
     correction (without 三猛乡's row) does not bring the seven other townships' 表一 figures that a
     county-compiled 表一 holds, nor does 三猛乡's own 表一 bring its 表二 row."""
-    units = expected_2025()["units"]
-    rows = {u: {c: _num(v) for c, v in units[u].items() if not c.startswith("H")} for u in TOWNSHIPS}
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    write_wide_table1(inbox / "全县表一汇总.xlsx", rows, money_in_wan=False)
-    for f in EXAMPLES.glob("县*.xlsx"):
-        shutil.copy(f, inbox / f.name)
-    db = tmp_path / "c.db"
-    assert invoke("ingest", "--db", db, inbox).exit_code == 0
+    db = compiled_store(tmp_path)
     before = figures_json(db)
     assert before["totals"] == expected_2025()["totals"]
     run = tmp_path / "run"

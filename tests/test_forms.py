@@ -16,21 +16,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
-from typer.testing import CliRunner
 
-from carestats.cli import app
 from carestats.errors import ProfileError, UsageError
 from carestats.forms import NOTES_SHEET, PRIOR_HEADER, SHEET, generate_forms, plan_forms
 from carestats.profile import Profile, init_profile
 from carestats.store import Store
+from tests.clirun import invoke
 from tests.workbooks import EXPECTED_2025, TOWNSHIPS, expected_2025
 
-runner = CliRunner()
 UNITS = [*TOWNSHIPS, "县民政局", "县卫生健康局", "县妇联", "县教育局"]
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def empty_db(path: Path) -> Path:

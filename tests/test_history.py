@@ -5,20 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from carestats.cli import app
 from carestats.history import to_json, write_csv
 from carestats.store import HistoryEntry, Store
+from tests.clirun import invoke
 from tests.workbooks import EXAMPLES, expected_2025, write_table1
 
-runner = CliRunner()
 DAXING = "大兴镇2025年一老一小统计表.xlsx"
 CORRECTION = "大兴镇2025年一老一小统计表(修改).xlsx"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def _replaced_store(tmp_path: Path) -> Path:

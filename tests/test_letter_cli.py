@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from typer.testing import CliRunner
 
-from carestats.cli import app
+from tests.clirun import invoke
 from tests.letter_data import SEED, SPEC_2025, seed_text
 from tests.test_letter_check import CHANGES, EXPECTED, SEED_CODES, changed_seed
 from tests.workbooks import EXAMPLES
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")

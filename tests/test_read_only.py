@@ -24,11 +24,10 @@ from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from carestats.cli import app
 from carestats.ingest import ingest_paths
 from carestats.store import Store
+from tests.clirun import invoke
 from tests.letter_data import SPEC_2025
 from tests.workbooks import EXAMPLES, expected_2025, write_table1
 
@@ -121,11 +120,8 @@ def _state(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-runner = CliRunner()
-
-
 def _writable(*args: object) -> str:
-    r = runner.invoke(app, [str(a) for a in args])
+    r = invoke(*args)
     assert r.exit_code == 0, r.output
     return r.stdout
 

@@ -11,9 +11,8 @@ from decimal import Decimal
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
-from carestats.cli import app
+from tests.clirun import invoke
 from tests.letter_data import (
     GOLDEN,
     SPEC_2025,
@@ -26,12 +25,6 @@ from tests.letter_data import (
 from tests.workbooks import EXAMPLES, expected_2025, write_table1
 
 pytest.importorskip("carestats.check", reason="carestats.check (the check issue) is not merged yet")
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture

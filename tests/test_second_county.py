@@ -13,11 +13,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
-from carestats.cli import app
-
-runner = CliRunner()
+from tests.clirun import invoke
 
 PROFILE_TOML = """\
 county = "元阳县"
@@ -279,10 +276,6 @@ OWN = {
     "T03": 480000,
     "T04": 22,
 }
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def rate(numerator: int, denominator: int) -> float:

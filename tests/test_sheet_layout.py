@@ -11,18 +11,12 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from typer.testing import CliRunner
 
-from carestats.cli import app
+from tests.clirun import invoke
 from tests.workbooks import EXAMPLES
 
-runner = CliRunner()
 SPEC_2025 = Path(__file__).resolve().parents[1] / "data" / "examples" / "letters" / "2025-57.toml"
 DEFAULT_WIDTH = 8.43  # Excel's column width when none is set
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def shown(value: object, number_format: str) -> str:
