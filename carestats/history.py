@@ -10,7 +10,7 @@ import csv
 import io
 
 from carestats.figures import safe_cell_text
-from carestats.store import HistoryEntry
+from carestats.store import HistoryEntry, when
 
 STATUS_TEXT = {"active": "有效", "superseded": "已被替换"}
 HEADINGS = (
@@ -26,11 +26,6 @@ HEADINGS = (
     "数值个数",  # how many figures the file gave; 数值 alone reads as a figure of 29
     "文件位置",
 )
-
-
-def when(stamp: str | None) -> str:
-    """“2025-03-02T09:15:07” as a clerk writes it (and as WPS/Excel read it): “2025-03-02 09:15:07”."""
-    return stamp.replace("T", " ") if stamp else ""
 
 
 def rows(entries: list[HistoryEntry]) -> list[dict[str, str]]:

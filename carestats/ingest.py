@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carestats.errors import CarestatsError, os_reason
-from carestats.history import when
 from carestats.layout import (
     LayoutError,
     Record,
@@ -27,7 +26,16 @@ from carestats.layout import (
 )
 from carestats.profile import Profile
 from carestats.reader import SPREADSHEET_SUFFIXES, Limits, ReadError, Sheet, iter_files, open_book
-from carestats.store import AlreadyStored, Conflict, NewValue, OldVersion, Store, Submission, WouldDrop
+from carestats.store import (
+    AlreadyStored,
+    Conflict,
+    NewValue,
+    OldVersion,
+    Store,
+    Submission,
+    WouldDrop,
+    when,
+)
 from carestats.values import BLANK, FORMULA_EMPTY, PROBLEM_TITLES, decimal_text
 
 STORED, UNCHANGED, REFUSED, SKIPPED = "stored", "unchanged", "refused", "skipped"

@@ -295,6 +295,11 @@ def _cannot_write(path: Path) -> StoreError:
     )
 
 
+def when(stamp: str | None) -> str:
+    """“2025-03-02T09:15:07” as a clerk writes it (and as WPS/Excel read it): “2025-03-02 09:15:07”."""
+    return stamp.replace("T", " ") if stamp else ""
+
+
 def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
 
